@@ -47,3 +47,20 @@ export interface NodeFsmSnapshot {
 export type SequencePlan =
   | { ok: true; steps: string[]; skipped: string[] }
   | { ok: false; error: string; steps: string[] };
+
+/**
+ * A transition after compilation: the source pattern expanded against the declared states.
+ * Extends TransitionDef so code written against the raw definition keeps working.
+ */
+export interface ResolvedTransition extends TransitionDef {
+  /** Every state the transition may start from, in declaration order of the states. */
+  sources: string[];
+  /** True when `dest` is empty: the node ends where it started (e.g. change_rate). */
+  stay: boolean;
+  /**
+   * True when the source was written as `"*"` / `"any"`. Such transitions (abort) are also
+   * allowed while another transition is in progress, as in nanorc, and are avoided by
+   * shortest-path planning unless nothing else works.
+   */
+  fromAnyState: boolean;
+}
