@@ -94,7 +94,7 @@ export class LiveView {
 
   /** The tree; segments only when every application would not fit on the screen. */
   render(): string[] {
-    const rows = Math.max(8, (this.out.rows ?? 40) - 6);
+    const rows = Math.max(8, (this.out.rows || 40) - 6);
     const all = [...this.session.tree.walk()];
     const compact = all.length > rows;
     const lines: string[] = [];
@@ -122,9 +122,7 @@ export class LiveView {
     }
     if (node.kind === 'app' && node.process?.pid && node.process.alive) extra += this.paint('90', ` pid ${node.process.pid} :${node.endpoint.port}`);
     if (node.error) extra += this.paint('31', ` ${node.error.message}`);
-    const cols = this.out.columns ?? 120;
-    const text = `${name.padEnd(width)} ${this.paint(COLOURS[node.state] ?? '37', state.padEnd(12))}${extra}`;
-    return text.length > cols + 30 ? text.slice(0, cols + 30) : text;
+    return `${name.padEnd(width)} ${this.paint(COLOURS[node.state] ?? '37', state.padEnd(12))}${extra}`;
   }
 
   private paint(code: string, text: string): string {

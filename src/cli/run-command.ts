@@ -1,7 +1,7 @@
 import { loadRunConfig } from '../core/config/load';
 import { formatReport, type ExecutionReport } from '../core/control/report';
 import { openLocalSession, type SessionHandle } from '../core/control/open-session';
-import type { SequenceReport, Session } from '../core/control/session';
+import { SessionError, type SequenceReport, type Session } from '../core/control/session';
 import { LiveView } from './live-view';
 import { parseSteps, DEFAULT_STEPS, type Step } from './args';
 
@@ -55,7 +55,17 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   try {
     for (const step of steps) {
       if (interrupted) break;
-      const failure = await runStep(session, step, say, (w) => (wake = w));
+      let failure: StepFailure | undefined;
+      try {
+        failure = await runStep(session, step, say, (w) => (wake = w));
+      } catch (err) {
+        // A refused step changed nothing: report it and leave the system as it is,
+        // rather than abort a running detector over a mistyped step.
+        if (!(err instanceof SessionError)) throw err;
+        say(`refused: ${err.message}`);
+        code = EXIT_FAILED;
+        break;
+      }
       if (failure) {
         if (interrupted) break;
         say(failure.message);
@@ -77,7 +87,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       code = EXIT_INTERRUPTED;
     }
     view?.dispose();
-    const keepRunning = code === EXIT_OK && session.tree.apps.some((a) => a.state !== session.fsm.initial);
+    const keepRunning = !interrupted && session.tree.apps.some((a) => a.state !== session.fsm.initial);
     if (keepRunning) say(`session ${session.name} left in ${session.describeState()}: continue with "baton run ${opts.config} <steps>", inspect with "baton status ${opts.config}"`);
     await handle.close({ keepRunning });
     stopJson?.();

@@ -94,6 +94,7 @@ export class RunRecords {
       throw new Error(`run outcome must be ok, failed or aborted, got ${JSON.stringify(end.outcome)}`);
     }
     const file = path.join(this.runDir(number), RUN_FILE);
+    if (!(await this.get(number))) throw new Error(`run ${number} has no record in ${this.dir}`);
     return withLock(`${file}.lock`, async () => {
       const record = await this.get(number);
       if (!record) throw new Error(`run ${number} has no record in ${this.dir}`);

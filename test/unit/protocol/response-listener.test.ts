@@ -132,7 +132,7 @@ describe('ResponseListener', () => {
     const l2 = await ResponseListener.start({ unexpectedTtlMs: 50, onLog: (_l, m) => logs.push(m) });
     try {
       await rawRequest(l2.endpoint.port, { body: replyBody('ghost', 'conf') });
-      await sleep(1200);
+      await sleep(300);
       assert.ok(logs.some((m) => /ghost.*dropped/.test(m)), logs.join('\n'));
       await assert.rejects(l2.expect('ghost', 'conf', { timeoutMs: 50 }), { kind: 'timeout' });
     } finally {

@@ -266,6 +266,7 @@ export class LocalProcessManager implements ProcessManager {
       }
     }
     await waitGroupGone(entry.pgid);
+    await this.persist(); // when stop resolves, the record no longer lists the app
     return this.toInfo(entry);
   }
 
@@ -284,6 +285,7 @@ export class LocalProcessManager implements ProcessManager {
       await this.waitExit(entry);
     }
     await waitGroupGone(entry.pgid);
+    await this.persist();
   }
 
   info(name: string): LocalAppProcessInfo | undefined {
