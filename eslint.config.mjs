@@ -17,7 +17,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core never imports vscode' }] }] },
   },
   {
-    files: ['bin/**/*.js'],
+    files: ['bin/**/*.js', 'test/support/**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

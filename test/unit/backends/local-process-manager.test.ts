@@ -316,6 +316,16 @@ describe('LocalProcessManager', function () {
     await assert.rejects(manager.start(nodeApp('c', LISTEN), BOOT), /disposed/);
   });
 
+  it('dispose during a start kills the booting app and fails the start', async () => {
+    const pending = manager.start(nodeApp('booting', NEVER_LISTENS), { timeoutMs: 10_000 });
+    await waitFor(() => manager.info('booting')?.alive === true, 5000, 'the app to be spawned');
+    const pid = manager.info('booting')!.pid!;
+    pids.add(pid);
+    await manager.dispose();
+    await assert.rejects(pending, /^Error: application "booting" was killed by signal SIGKILL \(killed by Baton \(shutdown\)\) before answering/);
+    assert.equal(isProcessAlive(pid), false);
+  });
+
   it('stop/kill of an unknown app resolve to undefined', async () => {
     assert.equal(await manager.stop('nope', { graceMs: 10 }), undefined);
     assert.equal(await manager.kill('nope'), undefined);

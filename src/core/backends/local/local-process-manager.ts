@@ -151,6 +151,9 @@ export class LocalProcessManager implements ProcessManager {
     const name = spec.name;
     const app = `application "${name}"`;
     await fs.promises.mkdir(this.logDir, { recursive: true });
+    // Checked again after the last await before spawning: a dispose() that began while we
+    // were checking ports must not be followed by a process nobody will kill.
+    if (this.disposed) throw new Error(`${app}: the process manager has been disposed`);
     const logFile = this.logFileFor(name);
     const fd = fs.openSync(logFile, 'a', 0o644);
     let child: ChildProcess;
@@ -241,8 +244,10 @@ export class LocalProcessManager implements ProcessManager {
   }
 
   private bootExitMessage(entry: Entry): string {
-    const how =
+    const status =
       entry.signal != null ? `was killed by signal ${entry.signal}` : `exited with code ${entry.exitCode ?? 'unknown'}`;
+    // Stopped or killed through this manager while booting (stop, kill, dispose): say so.
+    const how = entry.stopReason ? `${status} (${entry.stopReason})` : status;
     const tail = readLogTail(entry.logFile, 5);
     const quoted = tail.length ? `; last lines of ${entry.logFile}:\n${tail.map((l) => `    ${l}`).join('\n')}` : `; its log ${entry.logFile} is empty`;
     return `application "${entry.name}" ${how} before answering on ${entry.host}:${entry.port}${quoted}`;
