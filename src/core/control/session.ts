@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import * as path from 'node:path';
 import type { RunConfig } from '../config/types';
 import type { AppLaunchSpec, AppProcessInfo, ProcessManager } from '../backends/process-manager';
@@ -45,6 +44,12 @@ export interface SequenceReport {
 interface Operation {
   name: string;
   abort: AbortController;
+  /**
+   * One controller per application in flight. An AbortSignal's listener list is scanned
+   * on every add, so a thousand commands listening to one shared signal costs O(n²);
+   * instead the operation's signal has one listener that fans out to these.
+   */
+  inflight: Set<AbortController>;
   done: Promise<unknown>;
   finished: number;
   total: number;
@@ -131,12 +136,13 @@ export class Session {
     if (!this.fsm.canFire(from, name)) throw new SessionError(this.refusal(node, name));
 
     const abort = new AbortController();
-    // Every application's command listens to this one signal: a thousand is expected.
-    setMaxListeners(0, abort.signal);
     const started = Date.now();
     const total = this.tree.appsUnder(node, true).length;
     let finishOp!: () => void;
-    const op: Operation = { name, abort, done: new Promise<void>((r) => (finishOp = r)), finished: 0, total, path: node.path };
+    const op: Operation = { name, abort, inflight: new Set(), done: new Promise<void>((r) => (finishOp = r)), finished: 0, total, path: node.path };
+    abort.signal.addEventListener('abort', () => {
+      for (const c of op.inflight) c.abort(abort.signal.reason);
+    }, { once: true });
     this.op = op;
     this.events.emit({ type: 'transition', phase: 'started', name, path: node.path, done: 0, total });
     try {
@@ -373,12 +379,14 @@ export class Session {
     if (stopsProcess && !this.fsm.canFire(from, transition)) app.force(this.fsm.sources(transition)[0]);
     const dest = this.fsm.destination(app.state, transition);
     app.begin(transition, startedAt);
+    const own = new AbortController();
+    op.inflight.add(own);
     try {
-      if (transition === 'boot') await this.bootApp(app, op.abort.signal);
+      if (transition === 'boot') await this.bootApp(app, own.signal);
       else if (stopsProcess) await this.opts.processManager.stop(app.name, { graceMs: this.config.terminateGraceMs });
       else {
         const cmd = buildCommand(transition, baseModuleData(transition, args), app.config.commands[transition], from, dest);
-        await sendCommand(this.listener, app.endpoint, app.name, cmd, this.commandTimeouts(app, transition, args, op.abort.signal));
+        await sendCommand(this.listener, app.endpoint, app.name, cmd, this.commandTimeouts(app, transition, args, own.signal));
       }
       if (op.abort.signal.aborted) {
         app.cancel();
@@ -396,6 +404,8 @@ export class Session {
       app.fail(reason);
       this.events.emit({ type: 'error', path: app.path, message: reason });
       return result(timedOut ? 'timeout' : 'failed', reason);
+    } finally {
+      op.inflight.delete(own);
     }
   }
 
