@@ -84,6 +84,12 @@ async function restore(session: Session, sessionDir: string, pm: LocalProcessMan
   const saved = await readSessionState(sessionDir);
   const alive = new Set(pm.list().filter((p) => p.alive).map((p) => p.name));
   const lost: string[] = [];
+  // Applications the configuration no longer names could never be stopped by anyone.
+  for (const name of alive) {
+    if (session.tree.app(name)) continue;
+    await pm.kill(name);
+    alive.delete(name);
+  }
   if (!saved) {
     if (alive.size) {
       // Processes without FSM state cannot be driven safely; stop them rather than guess.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { assertPortFree, findFreePort, tcpPing } from '../../../src/core/backends/local/ports';
+import { assertPortFree, findFreePort } from '../../../src/core/backends/local/ports';
+import { tcpPing } from '../../../src/core/protocol/ping';
 
 function listen(port: number): Promise<net.Server> {
   return new Promise((resolve, reject) => {

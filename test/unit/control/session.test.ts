@@ -325,3 +325,30 @@ describe('session (controller with real reference applications)', function () {
     for (const pid of pids) await waitFor(`pid ${pid} to exit`, () => !isAlive(pid));
   });
 });
+
+describe('session reattach after the configuration changed', function () {
+  this.timeout(30_000);
+  before(ensureBuilt);
+  it('kills recorded applications that the configuration no longer names', async () => {
+    const sys: TestSystem = { segments: [{ name: 's', apps: [{ name: 'keep' }, { name: 'gone' }] }] };
+    const { file, batonDir } = writeSystem(sys);
+    const first = await openLocalSession(loadRunConfig(file), { batonDir });
+    await first.session.transition('boot');
+    const gonePid = first.session.tree.app('gone')!.process!.pid!;
+    const keepPid = first.session.tree.app('keep')!.process!.pid!;
+    await first.close({ keepRunning: true });
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/,\s*\{\s*"name": "gone"[^}]*\}/, ''));
+    const config = loadRunConfig(file);
+    assert.equal(config.root.children[0].kind === 'segment' && config.root.children[0].children.length, 1);
+    const second = await openLocalSession(config, { batonDir });
+    try {
+      assert.equal(second.reattached, true);
+      await waitFor('the unnamed application to be killed', () => !isAlive(gonePid));
+      assert.ok(isAlive(keepPid));
+      assert.equal(second.session.state, 'initial');
+    } finally {
+      await second.close();
+    }
+    await waitFor('keep to stop', () => !isAlive(keepPid));
+  });
+});

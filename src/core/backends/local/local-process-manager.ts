@@ -5,7 +5,8 @@ import type { AppLaunchSpec, AppProcessInfo, ProcessManager, StartOptions } from
 import { expandPlaceholders } from '../placeholders';
 import { isGroupAlive, isProcessAlive, isSameProcess, readProcessStart, signalGroup, sleep } from '../../util/process-info';
 import { START_MARKER, readLogTail } from './log-tail';
-import { assertPortFree, findFreePort, tcpPing } from './ports';
+import { tcpPing } from '../../protocol/ping';
+import { assertPortFree, findFreePort } from './ports';
 import {
   ProcessRecordWriter,
   processRecordPath,

@@ -52,24 +52,3 @@ function bindError(err: NodeJS.ErrnoException, host: string, port: number): Erro
       return new Error(`cannot bind ${host}:${port}: ${err.message}`);
   }
 }
-
-/**
- * One TCP connection attempt: true when something accepts a connection on host:port
- * within `timeoutMs`. Used as the readiness ping (the restcmd port is up).
- */
-export function tcpPing(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    let done = false;
-    const finish = (ok: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
-}
