@@ -39,7 +39,10 @@ export class LiveView {
   dispose(): void {
     this.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
-    if (this.out.isTTY) this.draw();
+    if (this.out.isTTY) {
+      this.erase();
+      this.draw();
+    }
   }
 
   /** Writes a line above the live tree without tearing it. */
