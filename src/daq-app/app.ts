@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isStaleSocketError, sharedAgent } from '../core/protocol/http-agent';
+import { renderPost, sharedPool } from '../core/protocol/lean-http';
 import type { Endpoint } from '../core/protocol/types';
 import { silentLogger, type Logger } from './log';
 import { effectiveSimulation, type SimulationOptions } from './simulation';
@@ -314,34 +314,19 @@ export class DaqApplication {
       appname: this.name,
       data: { 'ans-port': String(answerTo.port), 'ans-host': answerTo.host, cmdid },
     });
-    this.postReply(answerTo, cmdid, body, 0);
+    this.postReply(answerTo, cmdid, body);
   }
 
-  private postReply(to: AnswerTo, cmdid: string, body: string, attempt: number): void {
-    const req = http.request({
-      agent: sharedAgent(),
-      host: to.host,
-      port: to.port,
-      method: 'POST',
-      path: '/response',
-      // Like the C++ applications: a JSON body without a JSON content type.
-      headers: { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) },
-      timeout: this.opts.replyTimeoutMs ?? 10_000,
-    });
-    req.on('response', (res) => {
-      res.resume();
-      if (res.statusCode !== 200 && res.statusCode !== 202 && res.statusCode !== 204) {
-        this.log.warn(`reply to "${cmdid}" answered HTTP ${res.statusCode} by ${to.host}:${to.port}`);
-      }
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('reply POST timed out'), { code: 'ETIMEDOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (attempt === 0 && req.reusedSocket && isStaleSocketError(err)) {
-        this.postReply(to, cmdid, body, 1);
+  private postReply(to: AnswerTo, cmdid: string, body: string): void {
+    // Like the C++ applications: a JSON body without a JSON content type.
+    const text = renderPost(to.host, to.port, '/response', 'Content-Type: text/plain\r\n', body);
+    sharedPool().request(to.host, to.port, text, this.opts.replyTimeoutMs ?? 10_000, (err, res) => {
+      if (err) {
+        this.log.warn(`could not send reply to "${cmdid}" to ${to.host}:${to.port}: ${err.code}${err.code === 'TIMEOUT' ? ` (${err.message})` : ''}`);
         return;
       }
-      this.log.warn(`could not send reply to "${cmdid}" to ${to.host}:${to.port}: ${err.code ?? err.message}`);
+      const status = res!.status;
+      if (status !== 200 && status !== 202 && status !== 204) this.log.warn(`reply to "${cmdid}" answered HTTP ${status} by ${to.host}:${to.port}`);
     });
-    req.end(body);
   }
 }

@@ -7,6 +7,7 @@ import { Fsm } from '../fsm/fsm';
 import { CommandError } from '../protocol/errors';
 import { ResponseListener } from '../protocol/response-listener';
 import { sendCommand } from '../protocol/command';
+import { prepareCommand, type PreparedCommand } from '../protocol/restcmd-client';
 import { baseModuleData, buildCommand, type RunType, type TransitionArgs } from './command-data';
 import { EventStream, type LogLevel } from './events';
 import { groupsFor, timeoutFor } from './propagation';
@@ -50,6 +51,12 @@ interface Operation {
    * instead the operation's signal has one listener that fans out to these.
    */
   inflight: Set<AbortController>;
+  /**
+   * Commands serialised once per operation: every application without command data of its
+   * own (most of them) gets the same bytes. Keyed by the configured data object (or none),
+   * then entry and exit state.
+   */
+  prepared: Map<Record<string, unknown> | undefined, Map<string, PreparedCommand>>;
   done: Promise<unknown>;
   finished: number;
   total: number;
@@ -139,7 +146,7 @@ export class Session {
     const started = Date.now();
     const total = this.tree.appsUnder(node, true).length;
     let finishOp!: () => void;
-    const op: Operation = { name, abort, inflight: new Set(), done: new Promise<void>((r) => (finishOp = r)), finished: 0, total, path: node.path };
+    const op: Operation = { name, abort, inflight: new Set(), prepared: new Map(), done: new Promise<void>((r) => (finishOp = r)), finished: 0, total, path: node.path };
     abort.signal.addEventListener('abort', () => {
       for (const c of op.inflight) c.abort(abort.signal.reason);
     }, { once: true });
@@ -385,7 +392,7 @@ export class Session {
       if (transition === 'boot') await this.bootApp(app, own.signal);
       else if (stopsProcess) await this.opts.processManager.stop(app.name, { graceMs: this.config.terminateGraceMs });
       else {
-        const cmd = buildCommand(transition, baseModuleData(transition, args), app.config.commands[transition], from, dest);
+        const cmd = this.preparedCommand(op, transition, args, app.config.commands[transition], from, dest);
         await sendCommand(this.listener, app.endpoint, app.name, cmd, this.commandTimeouts(app, transition, args, own.signal));
       }
       if (op.abort.signal.aborted) {
@@ -407,6 +414,15 @@ export class Session {
     } finally {
       op.inflight.delete(own);
     }
+  }
+
+  private preparedCommand(op: Operation, transition: string, args: TransitionArgs, configured: Record<string, unknown> | undefined, from: string, dest: string): PreparedCommand {
+    let byStates = op.prepared.get(configured);
+    if (!byStates) op.prepared.set(configured, (byStates = new Map()));
+    const key = `${from}\u0000${dest}`;
+    let cmd = byStates.get(key);
+    if (!cmd) byStates.set(key, (cmd = prepareCommand(buildCommand(transition, baseModuleData(transition, args), configured, from, dest))));
+    return cmd;
   }
 
   private async bootApp(app: AppNode, signal: AbortSignal): Promise<void> {

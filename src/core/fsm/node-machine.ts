@@ -1,4 +1,4 @@
-import { assign, createActor, setup, type Actor } from 'xstate';
+import { assign, initialTransition, setup, transition as xstateTransition, type SnapshotFrom } from 'xstate';
 import type { Fsm } from './fsm';
 import { inProgressState } from './names';
 import type { NodeFsmSnapshot } from './types';
@@ -129,14 +129,56 @@ function buildNodeMachine(fsm: Fsm) {
 
 export type NodeFsmListener = (snapshot: NodeFsmSnapshot) => void;
 
+type MachineSnapshot = SnapshotFrom<NodeMachine>;
+
+/**
+ * Snapshots shared by every node of one machine. The machine is flat and its context is a
+ * pure function of (state, event), so a snapshot without an error message is fully
+ * described by its state and the transition in progress: equal ones are interned, and
+ * the xstate step from an interned snapshot on a payload-free event (begin, succeed,
+ * force to a non-error state) is computed once per machine and then looked up. A
+ * thousand applications taking the same transition cost one xstate macrostep, not a
+ * thousand snapshot allocations.
+ */
+interface MachineCache {
+  initial: MachineSnapshot;
+  interned: Map<string, MachineSnapshot>;
+  steps: WeakMap<MachineSnapshot, Map<string, MachineSnapshot>>;
+}
+
+const caches = new WeakMap<NodeMachine, MachineCache>();
+
+function cacheFor(machine: NodeMachine): MachineCache {
+  let c = caches.get(machine);
+  if (!c) {
+    c = { initial: initialTransition(machine)[0], interned: new Map(), steps: new WeakMap() };
+    c.initial = intern(c, c.initial);
+    caches.set(machine, c);
+  }
+  return c;
+}
+
+function intern(cache: MachineCache, snap: MachineSnapshot): MachineSnapshot {
+  const ctx = snap.context;
+  if (ctx.error !== undefined) return snap;
+  const key = `${stateValue(snap)}\u0000${ctx.transition ?? ''}\u0000${ctx.source ?? ''}\u0000${ctx.target ?? ''}`;
+  const known = cache.interned.get(key);
+  if (known) return known;
+  cache.interned.set(key, snap);
+  return snap;
+}
+
 /**
  * One node's state machine. The controller creates one per application and segment, so
  * reads are allocation-free and the public snapshot object is built only when asked for
- * or when someone listens.
+ * or when someone listens. The xstate machine decides every step (through xstate's pure
+ * `transition`); steps are memoised per machine, see MachineCache.
  */
 export class NodeFsm {
   readonly fsm: Fsm;
-  private readonly actor: Actor<NodeMachine>;
+  private readonly machine: NodeMachine;
+  private readonly cache: MachineCache;
+  private current: MachineSnapshot;
   private readonly listeners = new Set<NodeFsmListener>();
   private cached: NodeFsmSnapshot | undefined;
   private stopped = false;
@@ -147,11 +189,12 @@ export class NodeFsm {
     if (initialState !== undefined && !fsm.isState(initialState)) {
       throw new Error(`unknown state "${initialState}" (states: ${fsm.states.join(', ')})`);
     }
-    this.actor =
+    this.machine = machine;
+    this.cache = cacheFor(machine);
+    this.current =
       initialState === undefined || initialState === fsm.initial
-        ? createActor(machine)
-        : createActor(machine, { snapshot: machine.resolveState({ value: initialState, context: IDLE }) });
-    this.actor.start();
+        ? this.cache.initial
+        : intern(this.cache, machine.resolveState({ value: initialState, context: IDLE }));
   }
 
   get snapshot(): NodeFsmSnapshot {
@@ -161,22 +204,22 @@ export class NodeFsm {
 
   /** Stable state; while a transition runs, the state it started from. */
   get state(): string {
-    const snap = this.actor.getSnapshot();
+    const snap = this.current;
     return snap.context.transition !== undefined ? (snap.context.source as string) : stateValue(snap);
   }
 
   get inProgress(): boolean {
-    return this.actor.getSnapshot().context.transition !== undefined;
+    return this.current.context.transition !== undefined;
   }
 
   /** The transition in progress, if any. */
   get transition(): string | undefined {
-    return this.actor.getSnapshot().context.transition;
+    return this.current.context.transition;
   }
 
   /** The raw xstate state: a declared state, or `<transition>_ing` while one runs (as nanorc shows it). */
   get machineState(): string {
-    return stateValue(this.actor.getSnapshot());
+    return stateValue(this.current);
   }
 
   /** Whether `begin(transition)` would be accepted now. */
@@ -187,13 +230,14 @@ export class NodeFsm {
   begin(transition: string): void {
     const why = this.whyNot(transition);
     if (why) throw new Error(why);
-    this.send({ type: beginEvent(transition) }, inProgressState(transition));
+    const type = beginEvent(transition);
+    this.send({ type }, inProgressState(transition), type);
   }
 
   /** The transition in progress completed: go to its target. */
   succeed(): void {
     const ctx = this.requireInProgress('succeed');
-    this.send({ type: 'succeed' }, ctx.target as string);
+    this.send({ type: 'succeed' }, ctx.target as string, 'succeed');
   }
 
   /** The transition in progress failed: go to the error state, keeping `reason`. */
@@ -212,7 +256,7 @@ export class NodeFsm {
     if (!this.fsm.isState(state)) {
       throw new Error(`cannot force unknown state "${state}" (states: ${this.fsm.states.join(', ')})`);
     }
-    this.send({ type: 'force', state, reason }, state);
+    this.send({ type: 'force', state, reason }, state, state === this.fsm.errorState ? undefined : `force\u0000${state}`);
   }
 
   /**
@@ -231,14 +275,13 @@ export class NodeFsm {
     if (this.stopped) return;
     this.stopped = true;
     this.listeners.clear();
-    this.actor.stop();
   }
 
   private whyNot(transition: string): string | undefined {
     if (this.stopped) return `cannot begin "${transition}": this node's state machine is stopped`;
     const t = this.fsm.transition(transition);
     if (!t) return `cannot begin "${transition}": ${this.fsm.notAllowedMessage(this.state, transition)}`;
-    const ctx = this.actor.getSnapshot().context;
+    const ctx = this.current.context;
     if (ctx.transition !== undefined) {
       if (t.fromAnyState && ctx.transition !== transition) return undefined;
       return (
@@ -253,7 +296,7 @@ export class NodeFsm {
 
   private requireInProgress(what: string): NodeContext {
     this.requireRunning();
-    const ctx = this.actor.getSnapshot().context;
+    const ctx = this.current.context;
     if (ctx.transition === undefined) {
       throw new Error(`cannot ${what}: no transition is in progress (state "${this.state}")`);
     }
@@ -264,14 +307,29 @@ export class NodeFsm {
     if (this.stopped) throw new Error("this node's state machine is stopped");
   }
 
-  private send(event: NodeEvent, expected: string): void {
+  /** `memoKey` is given only for events whose outcome does not depend on their payload. */
+  private send(event: NodeEvent, expected: string, memoKey?: string): void {
     const before = this.cached ?? (this.listeners.size > 0 ? this.build() : undefined);
-    this.actor.send(event);
-    const now = stateValue(this.actor.getSnapshot());
+    const from = this.current;
+    let next: MachineSnapshot | undefined;
+    let memo: Map<string, MachineSnapshot> | undefined;
+    if (memoKey !== undefined) {
+      memo = this.cache.steps.get(from);
+      next = memo?.get(memoKey);
+    }
+    if (!next) {
+      next = intern(this.cache, xstateTransition(this.machine, from, event)[0]);
+      if (memoKey !== undefined) {
+        if (!memo) this.cache.steps.set(from, (memo = new Map()));
+        memo.set(memoKey, next);
+      }
+    }
+    const now = stateValue(next);
     if (now !== expected) {
       // The checks above mirror the machine; reaching here means they disagree.
       throw new Error(`internal error: event "${event.type}" left the node in "${now}", expected "${expected}"`);
     }
+    this.current = next;
     this.cached = undefined;
     if (this.listeners.size === 0) return;
     const after = this.snapshot;
@@ -288,7 +346,7 @@ export class NodeFsm {
   }
 
   private build(): NodeFsmSnapshot {
-    const snap = this.actor.getSnapshot();
+    const snap = this.current;
     const { context } = snap;
     if (context.transition !== undefined) {
       return { state: context.source as string, transition: context.transition, target: context.target as string };

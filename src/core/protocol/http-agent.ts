@@ -1,8 +1,10 @@
 import * as http from 'node:http';
+import { resetSharedPool } from './lean-http';
 
 /**
- * One keep-alive agent per process for every restcmd POST (commands and replies).
- * Each application has its own host:port, so the pool keeps one idle socket per
+ * A keep-alive agent for HTTP the run control does through node:http. restcmd POSTs
+ * (commands and replies) no longer go through it but through the lean pool of
+ * lean-http.ts, which keeps the same policy: each application has its own host:port, so the pool keeps one idle socket per
  * application between transitions; no per-host socket limit, so a fan-out to N
  * applications opens N connections in parallel.
  */
@@ -22,10 +24,14 @@ export function sharedAgent(): http.Agent {
   return shared;
 }
 
-/** Closes the idle sockets of the shared agent (tests, shutdown). A new agent is made on next use. */
+/**
+ * Closes the idle sockets of the shared agent and of the restcmd connection pool (tests,
+ * shutdown). New ones are made on next use.
+ */
 export function resetSharedAgent(): void {
   shared?.destroy();
   shared = undefined;
+  resetSharedPool();
 }
 
 /** Errors that mean "the idle keep-alive socket was closed by the server under our feet". */

@@ -1,6 +1,5 @@
-import * as http from 'node:http';
 import { CommandError } from './errors';
-import { isStaleSocketError, sharedAgent } from './http-agent';
+import { renderPost, sharedPool } from './lean-http';
 import type { Endpoint, RestCommand } from './types';
 
 /**
@@ -11,8 +10,8 @@ import type { Endpoint, RestCommand } from './types';
 export interface PreparedCommand {
   readonly cmd: RestCommand;
   /**
-   * The JSON text. Kept as a string on purpose: node's http client then sends headers
-   * and body in one write() instead of a writev() of two buffers (measured cheaper).
+   * The JSON text. Kept as a string on purpose: it is appended to the rendered head so
+   * that a command leaves in one write() (a writev() of two buffers measured dearer).
    */
   readonly body: string;
   readonly byteLength: number;
@@ -61,86 +60,40 @@ export function postCommand(
 
   return new Promise<void>((resolve, reject) => {
     let settled = false;
-    let req: http.ClientRequest | undefined;
-    const headers = {
-      'Content-Type': 'application/json',
-      'Content-Length': prepared.byteLength,
-      'X-Answer-Port': String(answer.port),
-      'X-Answer-Host': answer.host,
+    const signal = opts.signal;
+    const onAbort = (): void => {
+      exchange.cancel();
+      finish(new CommandError('aborted', `command "${cmdid}" to ${label} aborted`, { ...details, cause: signal?.reason }));
     };
-
     const finish = (err?: CommandError): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (err) {
-        req?.destroy();
-        reject(err);
-      } else {
-        resolve();
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const text = renderPost(target.host, target.port, '/command', `Content-Type: application/json\r\nX-Answer-Port: ${answer.port}\r\nX-Answer-Host: ${answer.host}\r\n`, prepared.body, prepared.byteLength);
+    // Written before this returns: the application starts on it while the caller goes on
+    // to the next one.
+    const exchange = sharedPool().request(target.host, target.port, text, opts.timeoutMs, (err, res) => {
+      if (err?.code === 'TIMEOUT') {
+        finish(new CommandError('timeout', `no acknowledgement from ${label} for "${cmdid}" within ${opts.timeoutMs} ms`, details));
+        return;
       }
-    };
-
-    const timer = setTimeout(() => {
-      finish(new CommandError('timeout', `no acknowledgement from ${label} for "${cmdid}" within ${opts.timeoutMs} ms`, details));
-    }, opts.timeoutMs);
-
-    const onAbort = (): void => {
-      finish(new CommandError('aborted', `command "${cmdid}" to ${label} aborted`, { ...details, cause: opts.signal?.reason }));
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const send = (attempt: number): void => {
-      const r = http.request({
-        agent: sharedAgent(),
-        host: target.host,
-        port: target.port,
-        method: 'POST',
-        path: '/command',
-        headers,
-      });
-      req = r;
-      r.on('response', (res) => {
-        if (res.statusCode === 202) {
-          res.resume(); // drain "Command received\n" so the socket goes back to the pool
-          finish();
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          if (size < MAX_ERROR_BODY) chunks.push(c);
-          size += c.length;
-        });
-        const done = (): void => {
-          const body = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY);
-          const status = res.statusCode ?? 0;
-          finish(
-            new CommandError(
-              'rejected',
-              `${label} rejected "${cmdid}": HTTP ${status}${body.trim() ? ` "${body.trim()}"` : ''}`,
-              { ...details, status, body },
-            ),
-          );
-        };
-        res.on('end', done);
-        res.on('error', done);
-        res.on('aborted', done);
-      });
-      r.on('error', (err: NodeJS.ErrnoException) => {
-        if (settled) return;
-        // A reused keep-alive socket that the server had already closed: the request never
-        // reached the application, so sending it once more on a fresh socket is safe.
-        if (attempt === 0 && r.reusedSocket && isStaleSocketError(err)) {
-          send(1);
-          return;
-        }
-        const code = err.code ?? 'EUNKNOWN';
+      if (err) {
+        const code = err.code;
         finish(new CommandError('unreachable', `cannot reach ${label} for "${cmdid}": ${code}${err.message && !err.message.includes(code) ? ` (${err.message})` : ''}`, { ...details, code, cause: err }));
-      });
-      r.end(prepared.body);
-    };
-    send(0);
+        return;
+      }
+      const status = res!.status;
+      if (status === 202) {
+        finish();
+        return;
+      }
+      const body = res!.body.slice(0, MAX_ERROR_BODY);
+      finish(new CommandError('rejected', `${label} rejected "${cmdid}": HTTP ${status}${body.trim() ? ` "${body.trim()}"` : ''}`, { ...details, status, body }));
+    });
+    if (settled) return;
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
