@@ -42,7 +42,8 @@ export class RunBook {
     return { ...args, runType: type, runNumber: number };
   }
 
-  async afterTransition(transition: string, ok: boolean, _rootState: string): Promise<void> {
+  /** `wholeSession` is false for a transition on one segment, which never ends the run. */
+  async afterTransition(transition: string, ok: boolean, wholeSession = true): Promise<void> {
     if (transition === 'start') {
       const run = this.pending;
       this.pending = undefined;
@@ -55,7 +56,7 @@ export class RunBook {
       }
       return;
     }
-    if (!this.active) return;
+    if (!this.active || !wholeSession) return;
     const outcome = transition === 'stop' && ok ? 'ok' : transition === 'abort' ? 'aborted' : transition === 'terminate' ? 'aborted' : undefined;
     if (!outcome) return;
     const run = this.active;

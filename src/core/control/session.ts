@@ -153,7 +153,9 @@ export class Session {
     this.op = op;
     this.events.emit({ type: 'transition', phase: 'started', name, path: node.path, done: 0, total });
     try {
-      const runArgs = name === 'start' ? await this.runs.beginRun(args) : args;
+      // A segment catching up during a run joins that run; any other start opens a new one.
+      const joining = name === 'start' && node !== this.tree.root && this.runs.active;
+      const runArgs = joining ? { ...args, runNumber: this.runs.active!.number, runType: this.runs.active!.type } : name === 'start' ? await this.runs.beginRun(args) : args;
       const outcome = await this.runNode(node, name, runArgs, op);
       const finished = Date.now();
       const report: ExecutionReport = {
@@ -166,7 +168,7 @@ export class Session {
         root: outcome,
         failures: collectFailures(outcome),
       };
-      await this.runs.afterTransition(name, report.ok, this.state);
+      await this.runs.afterTransition(name, report.ok, node === this.tree.root);
       this.events.emit({ type: 'transition', phase: 'finished', name, path: node.path, done: op.finished, total, report });
       return report;
     } finally {
@@ -251,7 +253,7 @@ export class Session {
     );
     if (running) await running.done;
     for (const app of this.tree.apps) app.force(this.fsm.initial);
-    await this.runs.afterTransition('abort', true, this.state);
+    await this.runs.afterTransition('abort', true);
     const finished = Date.now();
     const root = this.outcomeTree(this.tree.root, new Map(outcomes.map((o) => [o.path, o])));
     const report: ExecutionReport = { transition: 'abort', path: '', ok: root.outcome !== 'failed', startedAt: started, finishedAt: finished, durationMs: finished - started, root, failures: collectFailures(root) };

@@ -283,6 +283,9 @@ describe('session (controller with real reference applications)', function () {
     const caughtUp = await session.goto('ready', {}, 'readout');
     assert.deepEqual(caughtUp.map((r) => r.transition), ['start']);
     assert.equal(session.state, 'ready');
+    // The segment joined the run in progress rather than opening another one.
+    assert.equal(session.runs.active?.number, 1);
+    assert.deepEqual((await session.runs.records.list()).map((r) => r.number), [1]);
   });
 
   it('takes run numbers from the registry and writes run records', async () => {
