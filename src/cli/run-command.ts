@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { loadRunConfig } from '../core/config/load';
 import { formatReport, type ExecutionReport } from '../core/control/report';
 import { openLocalSession, type SessionHandle } from '../core/control/open-session';
@@ -69,7 +70,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       if (failure) {
         if (interrupted) break;
         say(failure.message);
-        if (failure.report) say(formatReport(failure.report, { onlyProblems: true }));
+        if (failure.report) {
+          say(formatReport(failure.report, { onlyProblems: true }));
+          for (const f of failure.report.failures.slice(0, 10)) {
+            const log = session.processManager.info(f.path.split('/').pop()!)?.logFile;
+            if (log) say(`  log of ${f.path}: ${path.relative(process.cwd(), log)}`);
+          }
+        }
         const abort = await session.abort(`step ${describe(step)} failed`);
         say(`aborted: every application stopped (${abort.root.children ? abort.failures.length : 0} problems while stopping)`);
         code = EXIT_FAILED;
