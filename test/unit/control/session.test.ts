@@ -355,3 +355,49 @@ describe('session reattach after the configuration changed', function () {
     await waitFor('keep to stop', () => !isAlive(keepPid));
   });
 });
+
+describe('session with a custom FSM from the configuration', function () {
+  this.timeout(30_000);
+  before(ensureBuilt);
+  it('drives the applications through its own transitions and sequences', async () => {
+    const fsm = `
+  fsm:
+    states: [none, initial, armed, taking, error]
+    transitions:
+      boot: {source: none, dest: initial}
+      arm: {source: initial, dest: armed}
+      go: {source: armed, dest: taking}
+      halt: {source: taking, dest: armed}
+      tweak: {source: "armed|taking"}
+      disarm: {source: armed, dest: initial}
+      terminate: {source: [initial, error], dest: none}
+      abort: {source: "*", dest: none}
+    sequences:
+      cycle: ["[arm]", go, halt]
+`;
+    const { file, batonDir } = writeSystem({ segments: [{ name: 's', apps: [{ name: 'a' }, { name: 'b' }] }] });
+    // Append under spec: the generated file is JSON, so rewrite it as YAML-compatible text.
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const yaml = (await import('yaml')).stringify(doc).replace(/^spec:\n/m, `spec:${fsm}`);
+    fs.writeFileSync(file, yaml);
+    const handle = await openLocalSession(loadRunConfig(file), { batonDir });
+    try {
+      const { session } = handle;
+      assert.deepEqual(session.allowed(), ['boot', 'abort']);
+      await session.transition('boot');
+      const cycle = (await session.execute('cycle')) as SequenceReport;
+      assert.equal(cycle.ok, true, cycle.error);
+      assert.deepEqual(cycle.steps.map((s) => s.transition), ['arm', 'go', 'halt']);
+      assert.equal(session.state, 'armed');
+      const tweak = await session.transition('tweak');
+      assert.equal(tweak.ok, true);
+      assert.equal(session.state, 'armed', 'a transition without dest stays');
+      assert.deepEqual(await session.goto('initial').then((r) => r.map((x) => x.transition)), ['disarm']);
+      await assert.rejects(session.transition('conf'), /unknown transition "conf"/);
+      await session.transition('terminate');
+      assert.equal(session.state, 'none');
+    } finally {
+      await handle.close();
+    }
+  });
+});
