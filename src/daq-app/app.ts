@@ -1,6 +1,5 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { renderPost, sharedPool } from '../core/protocol/lean-http';
+import { LeanHttpServer, type LeanAnswer, type LeanRequest } from '../core/protocol/lean-http-server';
 import type { Endpoint } from '../core/protocol/types';
 import { silentLogger, type Logger } from './log';
 import { effectiveSimulation, type SimulationOptions } from './simulation';
@@ -56,8 +55,10 @@ interface AnswerTo {
   port: number;
 }
 
-const ACK_BODY = 'Command received\n';
-const NOT_JSON_BODY = 'Not a JSON command!\n';
+const ACK: LeanAnswer = { status: 202, body: 'Command received\n' };
+const NOT_JSON: LeanAnswer = { status: 406, body: 'Not a JSON command!\n' };
+const ONLY_POST: LeanAnswer = { status: 405, body: 'Only POST\n' };
+const NOT_FOUND: LeanAnswer = { status: 404, body: 'Not found\n' };
 
 function isJsonContentType(ct: string | undefined): boolean {
   if (!ct) return false;
@@ -92,7 +93,7 @@ export class DaqApplication {
   private readonly opts: DaqApplicationOptions;
   private readonly log: Logger;
   private readonly sim: SimulationOptions;
-  private server: http.Server | undefined;
+  private server: LeanHttpServer | undefined;
   private bound: Endpoint | undefined;
   private state = INITIAL_STATE;
   private busyWith: string | null = null;
@@ -126,31 +127,29 @@ export class DaqApplication {
     };
   }
 
-  listen(): Promise<Endpoint> {
-    if (this.server) return Promise.reject(new Error(`${this.name} is already listening`));
-    const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 } as http.ServerOptions, (req, res) =>
-      this.onRequest(req, res),
+  async listen(): Promise<Endpoint> {
+    if (this.server) throw new Error(`${this.name} is already listening`);
+    const limit = this.opts.maxCommandBytes ?? 64 * 1024 * 1024;
+    const server = new LeanHttpServer(
+      {
+        onHead: (req) => this.onHead(req),
+        onRequest: (req) => this.onCommand(req, limit),
+        onHandlerError: (e) => this.log.error(`request handling failed: ${e instanceof Error ? e.message : String(e)}`),
+      },
+      { maxBodyBytes: limit, idleTimeoutMs: 65_000 },
     );
-    server.headersTimeout = 30_000;
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
-    });
     this.server = server;
-    return new Promise<Endpoint>((resolve, reject) => {
-      server.once('error', (e) => {
-        this.server = undefined;
-        reject(e);
-      });
-      server.listen({ host: this.opts.host, port: this.opts.port }, () => {
-        server.removeAllListeners('error');
-        server.on('error', (e) => this.log.error(`server error: ${e.message}`));
-        const addr = server.address() as AddressInfo;
-        this.bound = { host: this.opts.host, port: addr.port };
-        this.log.info(`listening on rest://${this.opts.host}:${addr.port} (state ${this.state})`);
-        resolve(this.bound);
-      });
-    });
+    let port: number;
+    try {
+      port = await server.listen(this.opts.host, this.opts.port);
+    } catch (e) {
+      this.server = undefined;
+      throw e;
+    }
+    server.onError((e) => this.log.error(`server error: ${e.message}`));
+    this.bound = { host: this.opts.host, port };
+    this.log.info(`listening on rest://${this.opts.host}:${port} (state ${this.state})`);
+    return this.bound;
   }
 
   /** Graceful stop: no new connections, open ones closed. Pending commands are dropped. */
@@ -160,10 +159,9 @@ export class DaqApplication {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    const closed = server.close();
+    server.closeAllConnections();
+    await closed;
   }
 
   /** Abrupt stop, as a crashing process: every socket destroyed, port closed at once. */
@@ -176,7 +174,7 @@ export class DaqApplication {
     const server = this.server;
     this.server = undefined;
     if (server) {
-      server.close();
+      void server.close();
       server.closeAllConnections();
     }
     this.opts.onCrash?.(this);
@@ -184,75 +182,47 @@ export class DaqApplication {
 
   // ---------------------------------------------------------------------------------------
 
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const path = (req.url ?? '/').split('?', 1)[0];
+  private onHead(req: LeanRequest): LeanAnswer | undefined {
+    const path = req.path;
     if (path === '/command') {
-      if (req.method !== 'POST') return this.plain(req, res, 405, 'Only POST\n');
-      if (!isJsonContentType(req.headers['content-type'])) return this.plain(req, res, 406, NOT_JSON_BODY);
-      this.readCommand(req, res);
-      return;
+      if (req.method !== 'POST') return ONLY_POST;
+      if (!isJsonContentType(req.headers['content-type'])) return NOT_JSON;
+      return undefined;
     }
-    if (path === '/status' && req.method === 'GET') {
-      const body = JSON.stringify(this.status());
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-      return;
+    if (path === '/status' && req.method === 'GET') return { status: 200, body: JSON.stringify(this.status()), contentType: 'application/json' };
+    return NOT_FOUND;
+  }
+
+  /** A complete POST /command with a JSON content type. */
+  private onCommand(req: LeanRequest, limit: number): LeanAnswer {
+    if (req.tooLarge) return { status: 413, body: `Command larger than ${limit} bytes\n` };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(req.bodyText());
+    } catch (e) {
+      this.log.warn(`invalid JSON command: ${(e as Error).message}`);
+      return { status: 400, body: `Invalid JSON command: ${(e as Error).message}\n` };
     }
-    this.plain(req, res, 404, 'Not found\n');
+    const c = parsed as Record<string, unknown> | null;
+    if (typeof c !== 'object' || c === null || Array.isArray(c) || typeof c.id !== 'string' || c.id === '') {
+      this.log.warn('command without an "id" rejected');
+      return { status: 400, body: 'Command has no "id"\n' };
+    }
+    const cmd: ParsedCommand = {
+      id: c.id,
+      data: c.data,
+      entry_state: typeof c.entry_state === 'string' ? c.entry_state : undefined,
+      exit_state: typeof c.exit_state === 'string' ? c.exit_state : undefined,
+    };
+    this.received++;
+    const answerTo = this.answerTo(req);
+    return { ...ACK, after: () => this.execute(cmd, answerTo) };
   }
 
-  private plain(req: http.IncomingMessage, res: http.ServerResponse, status: number, text: string): void {
-    req.resume();
-    res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
-    res.end(text);
-  }
-
-  private readCommand(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const limit = this.opts.maxCommandBytes ?? 64 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) tooBig = true;
-      else chunks.push(c);
-    });
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      if (tooBig) return this.plain(req, res, 413, `Command larger than ${limit} bytes\n`);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
-      } catch (e) {
-        this.log.warn(`invalid JSON command: ${(e as Error).message}`);
-        return this.plain(req, res, 400, `Invalid JSON command: ${(e as Error).message}\n`);
-      }
-      const c = parsed as Record<string, unknown> | null;
-      if (typeof c !== 'object' || c === null || Array.isArray(c) || typeof c.id !== 'string' || c.id === '') {
-        this.log.warn('command without an "id" rejected');
-        return this.plain(req, res, 400, 'Command has no "id"\n');
-      }
-      const cmd: ParsedCommand = {
-        id: c.id,
-        data: c.data,
-        entry_state: typeof c.entry_state === 'string' ? c.entry_state : undefined,
-        exit_state: typeof c.exit_state === 'string' ? c.exit_state : undefined,
-      };
-      const answerTo = this.answerTo(req);
-      res.writeHead(202, { 'Content-Type': 'text/plain', 'Content-Length': ACK_BODY.length });
-      res.end(ACK_BODY);
-      this.received++;
-      this.execute(cmd, answerTo);
-    });
-  }
-
-  private answerTo(req: http.IncomingMessage): AnswerTo | undefined {
-    const portHdr = req.headers['x-answer-port'];
-    const port = Number(Array.isArray(portHdr) ? portHdr[0] : portHdr);
+  private answerTo(req: LeanRequest): AnswerTo | undefined {
+    const port = Number(req.headers['x-answer-port']);
     if (!Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
-    const hostHdr = req.headers['x-answer-host'];
-    const h = (Array.isArray(hostHdr) ? hostHdr[0] : hostHdr)?.trim();
-    const host = h || stripV4Mapped(req.socket.remoteAddress) || '127.0.0.1';
+    const host = req.headers['x-answer-host']?.trim() || stripV4Mapped(req.remoteAddress) || '127.0.0.1';
     return { host, port };
   }
 

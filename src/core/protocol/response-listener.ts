@@ -1,7 +1,6 @@
-import * as http from 'node:http';
 import { hostname as osHostname } from 'node:os';
-import type { AddressInfo } from 'node:net';
 import { CommandError } from './errors';
+import { LeanHttpServer, type LeanAnswer, type LeanRequest } from './lean-http-server';
 import { parseReplyBody } from './reply-parse';
 import type { CommandReply, Endpoint } from './types';
 
@@ -58,8 +57,7 @@ interface Pending {
 
 const keyOf = (appname: string, cmdid: string): string => `${appname}\u0000${cmdid}`;
 const DEFAULT_MAX_BODY = 1024 * 1024;
-/** Past this, the connection is cut instead of drained. */
-const HARD_BODY_LIMIT_FACTOR = 16;
+const OK: LeanAnswer = { status: 200, body: 'OK\n' };
 
 function defaultLog(level: ListenerLogLevel, message: string): void {
   if (level === 'warn') console.warn(`${new Date().toISOString()} WARN [response-listener] ${message}`);
@@ -72,7 +70,7 @@ function defaultLog(level: ListenerLogLevel, message: string): void {
  */
 export class ResponseListener {
   readonly endpoint: Endpoint;
-  private readonly server: http.Server;
+  private readonly server: LeanHttpServer;
   private readonly pending = new Map<string, Pending[]>();
   private readonly byApp = new Map<string, Set<Pending>>();
   /** Replies nobody expected yet: key -> reply, insertion ordered (= expiry ordered). */
@@ -87,7 +85,7 @@ export class ResponseListener {
   private readonly maxBody: number;
   private readonly onMalformed?: (info: MalformedReplyInfo) => void;
 
-  private constructor(server: http.Server, endpoint: Endpoint, opts: ResponseListenerOptions) {
+  private constructor(server: LeanHttpServer, endpoint: Endpoint, opts: ResponseListenerOptions) {
     this.server = server;
     this.endpoint = endpoint;
     this.log = opts.onLog ?? defaultLog;
@@ -97,30 +95,25 @@ export class ResponseListener {
     this.onMalformed = opts.onMalformed;
   }
 
-  static start(opts: ResponseListenerOptions = {}): Promise<ResponseListener> {
+  static async start(opts: ResponseListenerOptions = {}): Promise<ResponseListener> {
     const host = opts.host ?? '127.0.0.1';
-    const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 } as http.ServerOptions);
-    // Replies come in bursts (every application of a transition at once).
-    server.headersTimeout = 30_000;
-    server.requestTimeout = 60_000;
-    return new Promise<ResponseListener>((resolve, reject) => {
-      server.once('error', reject);
-      // A large backlog: a thousand applications answering in the same millisecond must
-      // not overflow the accept queue (a dropped SYN costs a 1 s retransmit).
-      server.listen({ host, port: opts.port ?? 0, backlog: 4096 }, () => {
-        server.off('error', reject);
-        const addr = server.address() as AddressInfo;
-        const wildcard = host === '0.0.0.0' || host === '::';
-        const advertised = opts.advertiseHost ?? (wildcard ? osHostname() : host);
-        const listener = new ResponseListener(server, { host: advertised, port: addr.port }, opts);
-        server.on('request', (req, res) => listener.onRequest(req, res));
-        server.on('clientError', (_err, socket) => {
-          if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-          else socket.destroy();
-        });
-        resolve(listener);
-      });
-    });
+    // The handlers reach the listener through `self`, which exists from the tick the port
+    // is bound, before any connection can be accepted.
+    const server: LeanHttpServer = new LeanHttpServer(
+      {
+        onHead: (req) => self.onHead(req),
+        onRequest: (req) => self.onRequest(req),
+        onHandlerError: (e) => self.log('warn', `reply handling failed: ${e instanceof Error ? e.message : String(e)}`),
+      },
+      { maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY, idleTimeoutMs: 65_000 },
+    );
+    // A large backlog: a thousand applications answering in the same millisecond must
+    // not overflow the accept queue (a dropped SYN costs a 1 s retransmit).
+    const port = await server.listen(host, opts.port ?? 0, 4096);
+    const wildcard = host === '0.0.0.0' || host === '::';
+    const advertised = opts.advertiseHost ?? (wildcard ? osHostname() : host);
+    const self: ResponseListener = new ResponseListener(server, { host: advertised, port }, opts);
+    return self;
   }
 
   /** Number of expectations still waiting. */
@@ -221,10 +214,9 @@ export class ResponseListener {
     clearTimeout(this.sweepTimer);
     this.unexpected.clear();
     this.abandoned.clear();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    const closed = this.server.close();
+    this.server.closeAllConnections();
+    await closed;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -313,68 +305,32 @@ export class ResponseListener {
     }
   }
 
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const remote = req.socket.remoteAddress;
-    const answer = (status: number, text: string): void => {
-      if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
-      res.end(text);
-    };
-    const path = (req.url ?? '/').split('?')[0];
+  private onHead(req: LeanRequest): LeanAnswer | undefined {
+    const path = req.path;
     if (path !== '/response' && path !== '/') {
-      req.resume();
-      this.malformed(`unexpected path ${path}`, '', remote);
-      answer(404, 'Not found\n');
-      return;
+      this.malformed(`unexpected path ${path}`, '', req.remoteAddress);
+      return { status: 404, body: 'Not found\n' };
     }
     if (req.method !== 'POST') {
-      req.resume();
-      this.malformed(`unexpected method ${req.method ?? '?'}`, '', remote);
-      answer(405, 'Only POST\n');
-      return;
+      this.malformed(`unexpected method ${req.method}`, '', req.remoteAddress);
+      return { status: 405, body: 'Only POST\n' };
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (tooBig) {
-        if (size > this.maxBody * HARD_BODY_LIMIT_FACTOR) req.destroy();
-        return;
-      }
-      if (size > this.maxBody) {
-        tooBig = true;
-        const room = this.maxBody - (size - c.length);
-        if (room > 0) chunks.push(c.subarray(0, room));
-        return;
-      }
-      chunks.push(c);
-    });
-    let ended = false;
-    req.on('error', () => {
-      /* client went away; nothing to answer */
-    });
-    req.on('close', () => {
-      if (!ended && tooBig) {
-        this.malformed(`body larger than ${this.maxBody} bytes (${size}+ bytes); connection cut`, Buffer.concat(chunks).toString('utf8'), remote);
-      }
-    });
-    req.on('end', () => {
-      ended = true;
-      const raw = Buffer.concat(chunks).toString('utf8');
-      if (tooBig) {
-        this.malformed(`body larger than ${this.maxBody} bytes (${size} bytes); cut off`, raw, remote);
-        answer(413, 'Reply too large\n');
-        return;
-      }
-      const parsed = parseReplyBody(raw, req.headers['content-type']);
-      if (!parsed.ok) {
-        this.malformed(parsed.reason, raw, remote);
-        answer(400, `Bad reply: ${parsed.reason}\n`);
-        return;
-      }
-      answer(200, 'OK\n');
-      this.deliver(parsed.reply);
-    });
+    return undefined;
+  }
+
+  private onRequest(req: LeanRequest): LeanAnswer {
+    const raw = req.bodyText();
+    if (req.tooLarge) {
+      const size = req.contentLength >= 0 ? `${req.contentLength} bytes` : `${req.bodySize}+ bytes`;
+      this.malformed(`body larger than ${this.maxBody} bytes (${size}); cut off`, raw, req.remoteAddress);
+      return { status: 413, body: 'Reply too large\n' };
+    }
+    const parsed = parseReplyBody(raw, req.headers['content-type']);
+    if (!parsed.ok) {
+      this.malformed(parsed.reason, raw, req.remoteAddress);
+      return { status: 400, body: `Bad reply: ${parsed.reason}\n` };
+    }
+    this.deliver(parsed.reply);
+    return OK;
   }
 }
