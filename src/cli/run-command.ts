@@ -68,7 +68,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         break;
       }
       if (failure) {
-        if (interrupted) break;
+        if (interrupted) {
+          // Show how far the interrupted transition got; the signal handler's abort does the rest.
+          if (failure.report) say(formatReport(failure.report));
+          break;
+        }
         say(failure.message);
         if (failure.report) {
           say(formatReport(failure.report, { onlyProblems: true }));

@@ -97,6 +97,7 @@ describe('baton CLI', function () {
       assert.equal(code, 130);
       for (const pid of pids) assert.equal(isAlive(pid), false, `application ${pid} survived ${signal}`);
       assert.match(out, /"name":"abort"/);
+      assert.match(out, /conf FAILED in .*\\n.*a aborted/, 'the interrupted transition is reported');
     });
   }
 
