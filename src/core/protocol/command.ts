@@ -1,5 +1,5 @@
 import { CommandError } from './errors';
-import { isPreparedCommand, postCommand, prepareCommand, type PreparedCommand } from './restcmd-client';
+import { abortedBeforeSending, isPreparedCommand, prepareCommand, startPost, type PreparedCommand } from './restcmd-client';
 import type { ResponseListener } from './response-listener';
 import type { CommandReply, Endpoint, RestCommand } from './types';
 
@@ -26,19 +26,32 @@ export async function sendCommand(
 ): Promise<CommandReply> {
   const prepared = isPreparedCommand(cmd) ? cmd : prepareCommand(cmd);
   const cmdid = prepared.cmd.id;
-  // Hot path (a transition calls this once per application): no AbortController per call;
-  // the expectation is withdrawn through its handle if the POST fails.
-  const waiting = listener.expectHandle(appname, cmdid, { timeoutMs: opts.replyTimeoutMs, signal: opts.signal });
+  const signal = opts.signal;
+  if (signal?.aborted) throw abortedBeforeSending(target, cmdid, appname);
+  // Hot path (a transition calls this once per application): no AbortController, and one
+  // abort listener for the POST and the wait together (EventTarget listeners are dear at
+  // a thousand commands); the expectation is withdrawn through its handle if the POST fails.
+  const waiting = listener.expectHandle(appname, cmdid, { timeoutMs: opts.replyTimeoutMs });
+  const post = startPost(target, prepared, listener.endpoint, { timeoutMs: opts.postTimeoutMs, appname });
+  const onAbort = (): void => {
+    post.abort(signal?.reason);
+    waiting.abort(signal?.reason);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await postCommand(target, prepared, listener.endpoint, { timeoutMs: opts.postTimeoutMs, signal: opts.signal, appname });
-  } catch (e) {
-    waiting.cancel();
-    if (e instanceof CommandError && !e.appname) e.appname = appname;
-    throw e;
+    try {
+      await post.promise;
+    } catch (e) {
+      waiting.cancel();
+      if (e instanceof CommandError && !e.appname) e.appname = appname;
+      throw e;
+    }
+    const reply = await waiting.promise;
+    if (!reply.success) {
+      throw new CommandError('failed', `${appname} failed "${cmdid}": ${reply.result || '(no reason given)'}`, { appname, cmdid, reply, target });
+    }
+    return reply;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
-  const reply = await waiting.promise;
-  if (!reply.success) {
-    throw new CommandError('failed', `${appname} failed "${cmdid}": ${reply.result || '(no reason given)'}`, { appname, cmdid, reply, target });
-  }
-  return reply;
 }

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { BAD_VALUE, BodyDecoder, BodyError, TOKEN } from './http-body-decoder';
 
 /**
  * A small HTTP/1.1 server for the two restcmd endpoints (the run control's response
@@ -65,14 +66,9 @@ export interface LeanServerOptions {
 
 const CRLF2 = Buffer.from('\r\n\r\n', 'latin1');
 const LF2 = Buffer.from('\n\n', 'latin1');
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Control characters in these patterns are the point: they are what must be refused.
-/* eslint-disable no-control-regex */
+// Control characters are what the target must not hold.
+// eslint-disable-next-line no-control-regex
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/(\d)\.(\d)$/;
-/** Control characters other than HTAB are not allowed in field values. */
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
-const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
-/* eslint-enable no-control-regex */
 
 const REASONS: Record<number, string> = {
   100: 'Continue',
@@ -179,11 +175,7 @@ export class LeanRequest {
 
 const enum Phase {
   Head,
-  Length,
-  ChunkSize,
-  ChunkData,
-  ChunkDataEnd,
-  Trailers,
+  Body,
   /** Closing: everything further is read and dropped. */
   Drain,
 }
@@ -194,8 +186,7 @@ class ServerConn {
   private req: LeanRequest | undefined;
   /** The current request was answered at its head: its body is skipped, not stored. */
   private skipping = false;
-  private remaining = 0;
-  private trailerBytes = 0;
+  private readonly decoder: BodyDecoder;
   private drained = 0;
   /** Answers produced by the current read, written together. */
   private out = '';
@@ -208,6 +199,7 @@ class ServerConn {
     private readonly server: LeanHttpServer,
     readonly socket: net.Socket,
   ) {
+    this.decoder = new BodyDecoder((buf, from, to) => this.take(buf, from, to), { strict: true, maxTrailerBytes: server.maxHeadBytes });
     socket.setNoDelay(true);
     socket.setTimeout(server.idleTimeoutMs, () => socket.destroy());
     socket.on('data', (d: Buffer) => this.onData(d));
@@ -246,6 +238,7 @@ class ServerConn {
       }
     } catch (e) {
       if (e instanceof BadRequest) this.refuse(e.status, `${e.message}\n`);
+      else if (e instanceof BodyError) this.refuse(e.status, `Bad request: ${e.message}\n`);
       else this.refuse(500, 'Internal error\n');
     }
     if (this.draining && off < buf.length) this.drained += buf.length - off;
@@ -259,85 +252,24 @@ class ServerConn {
 
   /** Parses from `off`; returns the new offset, or -1 when more bytes are needed. */
   private step(buf: Buffer, off: number): number {
-    switch (this.phase) {
-      case Phase.Head: {
-        // Empty lines before a request line are to be ignored (RFC 9112 2.2).
-        while (off < buf.length && (buf[off] === 13 || buf[off] === 10)) off++;
-        if (off === buf.length) return off;
-        const end = buf.indexOf(CRLF2, off);
-        const max = this.server.maxHeadBytes;
-        if (end < 0 || end - off > max) {
-          const bare = buf.indexOf(LF2, off);
-          if (bare >= 0 && (end < 0 || bare < end)) throw new BadRequest(400, 'Bad request: bare LF in head');
-          if (end >= 0 || buf.length - off > max) throw new BadRequest(431, 'Request head too large');
-          return -1;
-        }
-        this.startRequest(buf.toString('latin1', off, end));
-        return end + 4;
-      }
-      case Phase.Length: {
-        const n = Math.min(this.remaining, buf.length - off);
-        this.remaining -= n;
-        if (!this.take(buf, off, off + n)) return buf.length;
-        if (this.remaining === 0) this.complete();
-        return off + n;
-      }
-      case Phase.ChunkSize: {
-        const eol = buf.indexOf(10, off);
-        if (eol < 0) {
-          if (buf.length - off > 1024) throw new BadRequest(400, 'Bad request: chunk size line too long');
-          return -1;
-        }
-        if (eol === off || buf[eol - 1] !== 13) throw new BadRequest(400, 'Bad request: chunk size line not ended by CRLF');
-        const m = CHUNK_SIZE.exec(buf.toString('latin1', off, eol - 1));
-        if (!m) throw new BadRequest(400, 'Bad request: invalid chunk size');
-        const size = parseInt(m[1], 16);
-        if (size === 0) {
-          this.trailerBytes = 0;
-          this.phase = Phase.Trailers;
-        } else {
-          this.remaining = size;
-          this.phase = Phase.ChunkData;
-        }
-        return eol + 1;
-      }
-      case Phase.ChunkData: {
-        const n = Math.min(this.remaining, buf.length - off);
-        this.remaining -= n;
-        if (!this.take(buf, off, off + n)) return buf.length;
-        if (this.remaining === 0) this.phase = Phase.ChunkDataEnd;
-        return off + n;
-      }
-      case Phase.ChunkDataEnd: {
-        if (buf.length - off < 2) {
-          if (buf[off] !== 13) throw new BadRequest(400, 'Bad request: chunk not followed by CRLF');
-          return -1;
-        }
-        if (buf[off] !== 13 || buf[off + 1] !== 10) throw new BadRequest(400, 'Bad request: chunk not followed by CRLF');
-        this.phase = Phase.ChunkSize;
-        return off + 2;
-      }
-      case Phase.Trailers: {
-        const eol = buf.indexOf(10, off);
-        if (eol < 0) {
-          if (this.trailerBytes + buf.length - off > this.server.maxHeadBytes) throw new BadRequest(431, 'Trailers too large');
-          return -1;
-        }
-        if (eol === off || buf[eol - 1] !== 13) throw new BadRequest(400, 'Bad request: trailer line not ended by CRLF');
-        this.trailerBytes += eol + 1 - off;
-        if (this.trailerBytes > this.server.maxHeadBytes) throw new BadRequest(431, 'Trailers too large');
-        if (eol === off + 1) {
-          this.complete();
-        } else {
-          const line = buf.toString('latin1', off, eol - 1);
-          const colon = line.indexOf(':');
-          if (colon <= 0 || !TOKEN.test(line.slice(0, colon)) || BAD_VALUE.test(line.slice(colon + 1))) throw new BadRequest(400, 'Bad request: invalid trailer');
-        }
-        return eol + 1;
-      }
-      default:
-        return buf.length;
+    if (this.phase === Phase.Body) {
+      const next = this.decoder.step(buf, off);
+      if (this.decoder.done) this.complete();
+      return next;
     }
+    // Empty lines before a request line are to be ignored (RFC 9112 2.2).
+    while (off < buf.length && (buf[off] === 13 || buf[off] === 10)) off++;
+    if (off === buf.length) return off;
+    const end = buf.indexOf(CRLF2, off);
+    const max = this.server.maxHeadBytes;
+    if (end < 0 || end - off > max) {
+      const bare = buf.indexOf(LF2, off);
+      if (bare >= 0 && (end < 0 || bare < end)) throw new BadRequest(400, 'Bad request: bare LF in head');
+      if (end >= 0 || buf.length - off > max) throw new BadRequest(431, 'Request head too large');
+      return -1;
+    }
+    this.startRequest(buf.toString('latin1', off, end));
+    return end + 4;
   }
 
   private startRequest(head: string): void {
@@ -394,17 +326,16 @@ class ServerConn {
       this.out += 'HTTP/1.1 100 Continue\r\n\r\n';
     }
     if (this.draining) return;
-    if (chunked) this.phase = Phase.ChunkSize;
-    else if (length > 0) {
-      this.remaining = length;
-      this.phase = Phase.Length;
-    } else this.complete();
+    if (chunked) this.decoder.startChunked();
+    else this.decoder.startLength(Math.max(length, 0));
+    if (this.decoder.done) this.complete();
+    else this.phase = Phase.Body;
   }
 
   /** Body bytes of the current request; false once it was cut off as too large. */
   private take(buf: Buffer, from: number, to: number): boolean {
     const req = this.req as LeanRequest;
-    if (this.skipping || from === to) return true;
+    if (this.skipping) return true;
     if (req.keep(buf, from, to, this.server.maxBodyBytes)) return true;
     req.tooLarge = true;
     const a = this.call(req, false);

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { BodyDecoder, BodyError } from './http-body-decoder';
 
 /**
  * A small keep-alive HTTP/1.1 client for restcmd POSTs (commands and replies).
@@ -47,12 +48,7 @@ const CRLF2 = Buffer.from('\r\n\r\n', 'latin1');
 const enum Phase {
   Idle,
   Head,
-  Length,
-  ChunkSize,
-  ChunkData,
-  ChunkDataEnd,
-  Trailers,
-  UntilClose,
+  Body,
 }
 
 /** One request in flight; survives a retry onto a fresh connection. */
@@ -104,7 +100,7 @@ class Conn {
   private gotBytes = false;
   private status = 0;
   private keepAlive = true;
-  private remaining = 0;
+  private readonly decoder = new BodyDecoder((buf, from, to) => this.keep(buf, from, to), { strict: false, maxTrailerBytes: MAX_HEAD_BYTES });
   private body: Buffer[] = [];
   private bodySize = 0;
 
@@ -165,7 +161,7 @@ class Conn {
         off = used;
       }
     } catch (e) {
-      this.fail(e instanceof LeanHttpError ? e : new LeanHttpError('HPE_INVALID', (e as Error).message));
+      this.fail(e instanceof LeanHttpError ? e : new LeanHttpError(e instanceof BodyError ? e.code : 'HPE_INVALID', (e as Error).message));
       return;
     }
     if (!this.responseDone) return;
@@ -181,70 +177,15 @@ class Conn {
 
   /** Parses from `off`; returns the new offset, or -1 when more bytes are needed. */
   private step(buf: Buffer, off: number): number {
-    switch (this.phase) {
-      case Phase.Head: {
-        const end = buf.indexOf(CRLF2, off);
-        if (end < 0) return -1;
-        this.parseHead(buf.toString('latin1', off, end));
-        return end + 4;
-      }
-      case Phase.Length: {
-        const n = Math.min(this.remaining, buf.length - off);
-        this.keep(buf, off, off + n);
-        this.remaining -= n;
-        if (this.remaining === 0) this.complete();
-        return off + n;
-      }
-      case Phase.ChunkSize: {
-        const eol = buf.indexOf(10, off);
-        if (eol < 0) {
-          if (buf.length - off > 1024) throw new LeanHttpError('HPE_INVALID_CHUNK_SIZE', 'chunk size line too long');
-          return -1;
-        }
-        const line = buf.toString('latin1', off, eol).replace(/\r$/, '');
-        const hex = line.split(';', 1)[0].trim();
-        if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new LeanHttpError('HPE_INVALID_CHUNK_SIZE', `invalid chunk size "${line.slice(0, 40)}"`);
-        const size = parseInt(hex, 16);
-        if (size === 0) this.phase = Phase.Trailers;
-        else {
-          this.remaining = size;
-          this.phase = Phase.ChunkData;
-        }
-        return eol + 1;
-      }
-      case Phase.ChunkData: {
-        const n = Math.min(this.remaining, buf.length - off);
-        this.keep(buf, off, off + n);
-        this.remaining -= n;
-        if (this.remaining === 0) this.phase = Phase.ChunkDataEnd;
-        return off + n;
-      }
-      case Phase.ChunkDataEnd: {
-        const eol = buf.indexOf(10, off);
-        if (eol < 0) {
-          if (buf.length - off > 2) throw new LeanHttpError('HPE_INVALID_CHUNK', 'chunk not followed by CRLF');
-          return -1;
-        }
-        if (eol - off > 1 || (eol - off === 1 && buf[off] !== 13)) throw new LeanHttpError('HPE_INVALID_CHUNK', 'chunk not followed by CRLF');
-        this.phase = Phase.ChunkSize;
-        return eol + 1;
-      }
-      case Phase.Trailers: {
-        const eol = buf.indexOf(10, off);
-        if (eol < 0) {
-          if (buf.length - off > MAX_HEAD_BYTES) throw new LeanHttpError('HPE_HEADER_OVERFLOW', 'trailers too large');
-          return -1;
-        }
-        const empty = eol === off || (eol === off + 1 && buf[off] === 13);
-        if (empty) this.complete();
-        return eol + 1;
-      }
-      case Phase.UntilClose:
-        this.keep(buf, off, buf.length);
-        return buf.length;
-      default:
-        return buf.length;
+    if (this.phase === Phase.Head) {
+      const end = buf.indexOf(CRLF2, off);
+      if (end < 0) return -1;
+      this.parseHead(buf.toString('latin1', off, end));
+      return end + 4;
     }
+    const next = this.decoder.step(buf, off);
+    if (this.decoder.done) this.complete();
+    return next;
   }
 
   private parseHead(head: string): void {
@@ -280,16 +221,15 @@ class Conn {
     }
     this.status = status;
     this.keepAlive = keepAlive;
-    if (status === 204 || status === 304) this.complete();
-    else if (chunked) this.phase = Phase.ChunkSize;
-    else if (length >= 0) {
-      this.remaining = length;
-      this.phase = Phase.Length;
-      if (length === 0) this.complete();
-    } else {
+    if (status === 204 || status === 304) this.decoder.startLength(0);
+    else if (chunked) this.decoder.startChunked();
+    else if (length >= 0) this.decoder.startLength(length);
+    else {
       this.keepAlive = false;
-      this.phase = Phase.UntilClose;
+      this.decoder.startUntilClose();
     }
+    if (this.decoder.done) this.complete();
+    else this.phase = Phase.Body;
   }
 
   private keep(buf: Buffer, from: number, to: number): void {
@@ -325,8 +265,7 @@ class Conn {
   }
 
   private onEnd(): void {
-    if (this.phase === Phase.UntilClose && this.exchange) {
-      this.keepAlive = false;
+    if (this.phase === Phase.Body && this.exchange && this.decoder.endOfInput()) {
       this.phase = Phase.Idle;
       this.finish();
       return;

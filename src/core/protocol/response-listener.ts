@@ -43,6 +43,8 @@ export interface ExpectHandle {
   promise: Promise<CommandReply>;
   /** Withdraw the expectation; a later reply for it is dropped as late. */
   cancel: () => void;
+  /** As an abort of `signal` would: rejects with `aborted`, `reason` as the cause. */
+  abort: (reason: unknown) => void;
 }
 
 interface Pending {
@@ -56,6 +58,7 @@ interface Pending {
 }
 
 const keyOf = (appname: string, cmdid: string): string => `${appname}\u0000${cmdid}`;
+const abortedWait = (appname: string, cmdid: string, reason: unknown): CommandError => new CommandError('aborted', `wait for ${appname} "${cmdid}" aborted`, { appname, cmdid, cause: reason });
 const DEFAULT_MAX_BODY = 1024 * 1024;
 const OK: LeanAnswer = { status: 200, body: 'OK\n' };
 
@@ -146,23 +149,21 @@ export class ResponseListener {
     const key = keyOf(appname, cmdid);
     const noop = (): void => undefined;
     if (this.closed) {
-      return { promise: Promise.reject(new CommandError('aborted', `response listener closed; cannot wait for ${appname} "${cmdid}"`, { appname, cmdid })), cancel: noop };
+      return { promise: Promise.reject(new CommandError('aborted', `response listener closed; cannot wait for ${appname} "${cmdid}"`, { appname, cmdid })), cancel: noop, abort: noop };
     }
     const early = this.unexpected.get(key);
     if (early) {
       this.unexpected.delete(key);
-      return { promise: Promise.resolve(early.reply), cancel: noop };
+      return { promise: Promise.resolve(early.reply), cancel: noop, abort: noop };
     }
     const signal = opts.signal;
     if (signal?.aborted) {
-      return { promise: Promise.reject(new CommandError('aborted', `wait for ${appname} "${cmdid}" aborted`, { appname, cmdid, cause: signal.reason })), cancel: noop };
+      return { promise: Promise.reject(abortedWait(appname, cmdid, signal.reason)), cancel: noop, abort: noop };
     }
     this.abandoned.delete(key);
     let p!: Pending;
     const promise = new Promise<CommandReply>((resolve, reject) => {
-      const onAbort = signal
-        ? (): void => this.settle(p, new CommandError('aborted', `wait for ${appname} "${cmdid}" aborted`, { appname, cmdid, cause: signal.reason }))
-        : undefined;
+      const onAbort = signal ? (): void => this.settle(p, abortedWait(appname, cmdid, signal.reason)) : undefined;
       p = {
         key,
         appname,
@@ -185,6 +186,7 @@ export class ResponseListener {
     return {
       promise,
       cancel: () => this.settle(p, new CommandError('aborted', `wait for ${appname} "${cmdid}" withdrawn`, { appname, cmdid })),
+      abort: (reason) => this.settle(p, abortedWait(appname, cmdid, reason)),
     };
   }
 

@@ -36,6 +36,16 @@ export interface PostOptions {
 
 const MAX_ERROR_BODY = 4096;
 
+function labelOf(target: Endpoint, appname: string | undefined): string {
+  const where = `${target.host}:${target.port}`;
+  return appname ? `${appname} (${where})` : where;
+}
+
+/** What a POST whose signal was already aborted fails with (nothing is sent). */
+export function abortedBeforeSending(target: Endpoint, cmdid: string, appname?: string): CommandError {
+  return new CommandError('aborted', `command "${cmdid}" to ${labelOf(target, appname)} aborted before sending`, { appname, cmdid, target });
+}
+
 /**
  * POST a restcmd command to `http://target/command`, telling the application to answer at
  * `answer` (X-Answer-Host / X-Answer-Port). Resolves on 202 Accepted; throws CommandError
@@ -49,51 +59,70 @@ export function postCommand(
   opts: PostOptions,
 ): Promise<void> {
   const prepared = isPreparedCommand(cmd) ? cmd : prepareCommand(cmd);
+  const signal = opts.signal;
+  if (signal?.aborted) return Promise.reject(abortedBeforeSending(target, prepared.cmd.id, opts.appname));
+  const post = startPost(target, prepared, answer, opts);
+  if (!signal) return post.promise;
+  const onAbort = (): void => post.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const off = (): void => signal.removeEventListener('abort', onAbort);
+  return post.promise.then(off, (e: unknown) => {
+    off();
+    throw e;
+  });
+}
+
+/** A POST in flight. */
+export interface PostHandle {
+  readonly promise: Promise<void>;
+  /** Fails it with `aborted` (`reason` as the cause) and drops its connection; no-op once settled. */
+  abort(reason: unknown): void;
+}
+
+/**
+ * As postCommand, for a caller that watches its own abort signal (sendCommand covers the
+ * POST and the wait for the reply with one listener): `opts.signal` is not looked at.
+ */
+export function startPost(target: Endpoint, prepared: PreparedCommand, answer: Endpoint, opts: PostOptions): PostHandle {
   const cmdid = prepared.cmd.id;
-  const where = `${target.host}:${target.port}`;
-  const label = opts.appname ? `${opts.appname} (${where})` : where;
+  const label = labelOf(target, opts.appname);
   const details = { appname: opts.appname, cmdid, target };
-
-  if (opts.signal?.aborted) {
-    return Promise.reject(new CommandError('aborted', `command "${cmdid}" to ${label} aborted before sending`, details));
-  }
-
-  return new Promise<void>((resolve, reject) => {
+  let settle!: (err?: CommandError) => void;
+  const promise = new Promise<void>((resolve, reject) => {
     let settled = false;
-    const signal = opts.signal;
-    const onAbort = (): void => {
-      exchange.cancel();
-      finish(new CommandError('aborted', `command "${cmdid}" to ${label} aborted`, { ...details, cause: signal?.reason }));
-    };
-    const finish = (err?: CommandError): void => {
+    settle = (err) => {
       if (settled) return;
       settled = true;
-      signal?.removeEventListener('abort', onAbort);
       if (err) reject(err);
       else resolve();
     };
-    const text = renderPost(target.host, target.port, '/command', `Content-Type: application/json\r\nX-Answer-Port: ${answer.port}\r\nX-Answer-Host: ${answer.host}\r\n`, prepared.body, prepared.byteLength);
-    // Written before this returns: the application starts on it while the caller goes on
-    // to the next one.
-    const exchange = sharedPool().request(target.host, target.port, text, opts.timeoutMs, (err, res) => {
-      if (err?.code === 'TIMEOUT') {
-        finish(new CommandError('timeout', `no acknowledgement from ${label} for "${cmdid}" within ${opts.timeoutMs} ms`, details));
-        return;
-      }
-      if (err) {
-        const code = err.code;
-        finish(new CommandError('unreachable', `cannot reach ${label} for "${cmdid}": ${code}${err.message && !err.message.includes(code) ? ` (${err.message})` : ''}`, { ...details, code, cause: err }));
-        return;
-      }
-      const status = res!.status;
-      if (status === 202) {
-        finish();
-        return;
-      }
-      const body = res!.body.slice(0, MAX_ERROR_BODY);
-      finish(new CommandError('rejected', `${label} rejected "${cmdid}": HTTP ${status}${body.trim() ? ` "${body.trim()}"` : ''}`, { ...details, status, body }));
-    });
-    if (settled) return;
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
+  const text = renderPost(target.host, target.port, '/command', `Content-Type: application/json\r\nX-Answer-Port: ${answer.port}\r\nX-Answer-Host: ${answer.host}\r\n`, prepared.body, prepared.byteLength);
+  // Written before this returns: the application starts on it while the caller goes on
+  // to the next one.
+  const exchange = sharedPool().request(target.host, target.port, text, opts.timeoutMs, (err, res) => {
+    if (err?.code === 'TIMEOUT') {
+      settle(new CommandError('timeout', `no acknowledgement from ${label} for "${cmdid}" within ${opts.timeoutMs} ms`, details));
+      return;
+    }
+    if (err) {
+      const code = err.code;
+      settle(new CommandError('unreachable', `cannot reach ${label} for "${cmdid}": ${code}${err.message && !err.message.includes(code) ? ` (${err.message})` : ''}`, { ...details, code, cause: err }));
+      return;
+    }
+    const status = res!.status;
+    if (status === 202) {
+      settle();
+      return;
+    }
+    const body = res!.body.slice(0, MAX_ERROR_BODY);
+    settle(new CommandError('rejected', `${label} rejected "${cmdid}": HTTP ${status}${body.trim() ? ` "${body.trim()}"` : ''}`, { ...details, status, body }));
+  });
+  return {
+    promise,
+    abort: (reason) => {
+      exchange.cancel();
+      settle(new CommandError('aborted', `command "${cmdid}" to ${label} aborted`, { ...details, cause: reason }));
+    },
+  };
 }

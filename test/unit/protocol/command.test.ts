@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CommandError, ResponseListener, sendCommand, tcpPing } from '../../../src/core/protocol';
@@ -98,6 +99,42 @@ describe('sendCommand', () => {
     setTimeout(() => ac.abort(), 50);
     await assert.rejects(p, { kind: 'aborted' });
     assert.equal(listener.pendingCount, 0);
+  });
+
+  it('abort during the POST -> aborted; already aborted -> aborted before sending, nothing left pending', async () => {
+    // The application holds the POST: the abort lands before any acknowledgement.
+    const s = await tinyServer(() => null);
+    closers.push(s.close);
+    const ac = new AbortController();
+    const p = sendCommand(listener, { host: '127.0.0.1', port: s.port }, 'x', { id: 'conf', data: {} }, { ...opts, signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('operator')), 30);
+    await assert.rejects(p, (e: unknown) => {
+      assert.ok(e instanceof CommandError);
+      assert.deepEqual([e.kind, e.appname], ['aborted', 'x']);
+      assert.match(e.message, /command "conf" to x \(.*\) aborted$/);
+      return true;
+    });
+    await assert.rejects(sendCommand(listener, { host: '127.0.0.1', port: s.port }, 'x', { id: 'conf', data: {} }, { ...opts, signal: ac.signal }), /aborted before sending/);
+    assert.equal(listener.pendingCount, 0);
+  });
+
+  it('watches the signal with one listener for the whole round trip, removed when done', async () => {
+    const app = await handApp((cmd) => (cmd.id === 'silent' ? null : { success: true, result: 'OK' }));
+    closers.push(app.close);
+    const ac = new AbortController();
+    let added = 0;
+    let most = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    ac.signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
+      added++;
+      add(...args);
+      most = Math.max(most, getEventListeners(ac.signal, 'abort').length);
+    };
+    await Promise.all(['a', 'b', 'c'].map((id) => sendCommand(listener, app.endpoint, 'hand', { id, data: {} }, { ...opts, signal: ac.signal })));
+    assert.deepEqual([added, most], [3, 3]);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+    await assert.rejects(sendCommand(listener, app.endpoint, 'hand', { id: 'silent', data: {} }, { ...opts, replyTimeoutMs: 30, signal: ac.signal }), { kind: 'timeout' });
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
   });
 });
 
