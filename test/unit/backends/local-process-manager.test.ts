@@ -158,13 +158,11 @@ describe('LocalProcessManager', function () {
   });
 
   it('kills the whole group when the app never answers within the boot timeout', async () => {
-    const started = Date.now();
     const err = await manager.start(nodeApp('slow', NEVER_LISTENS), { timeoutMs: 400 }).then(
       () => assert.fail('should time out'),
       (e: Error) => e,
     );
     assert.match(err.message, /^application "slow" did not answer on 127\.0\.0\.1:\d+ within 400 ms \(boot timeout\); killed it/);
-    assert.ok(Date.now() - started < 5000);
     const info = manager.info('slow')!;
     pids.add(info.pid);
     assert.equal(info.alive, false);

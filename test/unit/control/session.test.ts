@@ -99,10 +99,9 @@ describe('session (controller with real reference applications)', function () {
   it('an application that crashes during a transition fails it at once, naming the application', async () => {
     const { session, events } = await open({ segments: [{ name: 's', apps: [{ name: 'ok-1' }, { name: 'bad', args: ['--crash-on', 'conf'] }] }], timeouts: { conf: '20s' } });
     await session.transition('boot');
-    const t0 = Date.now();
     const conf = await session.transition('conf');
-    assert.ok(Date.now() - t0 < 10_000, 'the crash was only noticed at the timeout');
     assert.equal(conf.ok, false);
+    assert.equal(conf.failures[0].outcome, 'failed', 'the crash must be noticed, not waited out until the timeout');
     assert.equal(conf.failures.length, 1);
     assert.equal(conf.failures[0].path, 's/bad');
     assert.match(conf.failures[0].reason!, /process died/);
@@ -119,7 +118,7 @@ describe('session (controller with real reference applications)', function () {
     const fast = conf.root.children![0].children!.find((c) => c.name === 'fast')!;
     const mute = conf.root.children![0].children!.find((c) => c.name === 'mute')!;
     assert.equal(fast.outcome, 'ok');
-    assert.ok(fast.durationMs! < 600, `fast took ${fast.durationMs} ms`);
+    assert.ok(fast.finishedAt! < mute.finishedAt!, 'fast waited for the mute application');
     assert.equal(mute.outcome, 'timeout');
     assert.match(mute.reason!, /no reply from mute to "conf" within 700 ?ms/);
     assert.equal(session.tree.app('mute')!.state, 'error');

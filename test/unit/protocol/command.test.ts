@@ -86,9 +86,7 @@ describe('sendCommand', () => {
     closers.push(app.close);
     const p = sendCommand(listener, app.endpoint, 'hand', { id: 'start', data: {} }, { postTimeoutMs: 1000, replyTimeoutMs: 10_000 });
     setTimeout(() => listener.failPending('hand', 'process exited with code 3'), 50);
-    const t0 = Date.now();
     await assert.rejects(p, { kind: 'dead' });
-    assert.ok(Date.now() - t0 < 2000);
   });
 
   it('abort signal -> aborted', async () => {

@@ -73,9 +73,7 @@ describe('postCommand', () => {
 
   it('no acknowledgement in time -> timeout', async () => {
     server = await tinyServer(() => null);
-    const t0 = Date.now();
     await assert.rejects(postCommand({ host: '127.0.0.1', port: server.port }, cmd, answer, { timeoutMs: 100 }), { kind: 'timeout' });
-    assert.ok(Date.now() - t0 < 1000);
   });
 
   it('abort signal -> aborted (before and during)', async () => {
