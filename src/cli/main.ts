@@ -6,6 +6,8 @@ import { SessionError } from '../core/control/session';
 import { UsageError } from './args';
 import { EXIT_FAILED, EXIT_USAGE, runCommand } from './run-command';
 import { formatStatus, readStatus } from './status-command';
+import { validateCommand } from './validate-command';
+import { importCommand } from './import-command';
 
 const HELP = `baton: run control for data-acquisition systems
 
@@ -21,13 +23,20 @@ usage:
       The tree of the session as recorded, checked against the live processes.
   baton fsm [CONFIG] [--format mermaid|dot]
       The state machine (the DUNE default, or CONFIG's own) as a diagram.
+  baton validate FILE... [--format text|json]
+      Check run configurations: file:line:col: severity code message. Exit 0 when no
+      errors (warnings allowed), 1 when any error, 2 when a file cannot be read.
+  baton import nanorc DIR [-o FILE] [--force]
+      Convert a nanorc configuration (a directory with boot.json, or a top-level JSON
+      naming several) into a Baton run configuration, printed or written to FILE
+      (replaced only with --force).
 
 exit codes: 0 success, 1 a step failed (the session was aborted), 2 bad usage or
 configuration, 3 the session is controlled by another process, 130 interrupted.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const flags = extractFlags(rest, ['--json'], ['--baton-dir', '--format']);
+  const flags = extractFlags(rest, ['--json', '--force'], ['--baton-dir', '--format', '-o', '--output']);
   try {
     switch (command) {
       case 'run': {
@@ -41,6 +50,17 @@ export async function main(argv: string[]): Promise<number> {
         const status = await readStatus(config, flags.values['--baton-dir']);
         process.stdout.write(flags.bool.has('--json') ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);
         return 0;
+      }
+      case 'validate': {
+        if (flags.positional.length === 0) throw new UsageError('baton validate needs one or more files');
+        const format = flags.values['--format'] ?? (flags.bool.has('--json') ? 'json' : 'text');
+        if (format !== 'text' && format !== 'json') throw new UsageError('--format must be text or json');
+        return await validateCommand(flags.positional, { format, out: process.stdout, err: process.stderr });
+      }
+      case 'import': {
+        const [kind, dir] = flags.positional;
+        if (!kind || !dir) throw new UsageError('baton import needs a kind and a directory: baton import nanorc DIR [-o FILE] [--force]');
+        return await importCommand({ kind, dir, output: flags.values['-o'] ?? flags.values['--output'], force: flags.bool.has('--force'), out: process.stdout, err: process.stderr });
       }
       case 'fsm': {
         const [config] = flags.positional;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ConfigError, loadRunConfig, parseRunConfig } from '../../../src/core/config/load';
 import { parseDuration } from '../../../src/core/config/duration';
+import { validateRunConfig } from '../../../src/core/config/validate';
 
 const GOOD = `apiVersion: baton.dev/v1alpha1
 kind: RunConfig
@@ -95,13 +96,30 @@ describe('run configuration reader', () => {
   it('reports YAML syntax errors with their position and does not throw anything else', () => {
     const p = problemsOf('apiVersion: baton.dev/v1alpha1\nkind: RunConfig\nspec: {a: [1, 2}\n');
     assert.ok(p.length >= 1);
-    assert.match(p[0].message, /^YAML:/);
+    assert.equal(p[0].code, 'yaml-syntax');
     assert.equal(p[0].line, 3);
   });
 
   it('rejects duplicate keys (a silent override would hide a mistake)', () => {
     const p = problemsOf(GOOD.replace('  timeouts: {default: 30s, boot: 1m}\n', '  timeouts: {default: 30s}\n  timeouts: {boot: 1m}\n'));
-    assert.match(p[0].message, /YAML: .*[Mm]ap keys must be unique/);
+    assert.equal(p[0].code, 'duplicate-key');
+    assert.match(p[0].message, /[Mm]ap keys must be unique/);
+    assert.equal(p[0].line, 12);
+  });
+
+  it('refuses exactly when the validator reports an error, at the same places', () => {
+    const warned = GOOD.replace('start: [[dataflow], [readout]]', 'start: [[dataflow]]');
+    assert.ok(validateRunConfig(warned).some((d) => d.severity === 'warning'));
+    assert.equal(parseRunConfig(warned).root.children.length, 2);
+    const bad = GOOD.replace('port: 3401', 'port: 70000').replace('  timeouts: {', '  timeout: {');
+    const errors = validateRunConfig(bad).filter((d) => d.severity === 'error');
+    assert.deepEqual(problemsOf(bad).map((p) => [p.line, p.column, p.code]), errors.map((d) => [d.range.start.line + 1, d.range.start.character + 1, d.code]));
+  });
+
+  it('resolves spec.hosts names to their addresses', () => {
+    const c = parseRunConfig(GOOD.replace('spec:\n', 'spec:\n  hosts: {daq-01: 10.0.0.11}\n').replace('    - name: readout\n', '    - name: readout\n      host: daq-01\n'));
+    const ru = (c.root.children[1] as { children: Array<{ host: string }> }).children[0];
+    assert.equal(ru.host, '10.0.0.11');
   });
 
   it('loads a missing file as a clear error', () => {
