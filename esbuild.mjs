@@ -6,6 +6,7 @@ const watch = process.argv.includes('--watch');
 const entries = {
   cli: 'src/cli/main.ts',
   'daq-app': 'src/daq-app/main.ts',
+  server: 'src/server/main.ts',
 };
 
 const ctx = await esbuild.context({

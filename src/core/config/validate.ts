@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Pair, parseAllDocuments, parseDocument, Scalar, type Document, type Node as YamlNode } from 'yaml';
 import { DIAGNOSTIC_CODES, type BatonDiagnostic, type DiagnosticCode } from './diagnostic';
 import { schemaDiagnostics } from './schema-check';
 import { semanticDiagnostics } from './semantic-checks';
@@ -61,7 +61,9 @@ function analyse(text: string, opts: ValidateOptions): Analysis {
   if (text.length > MAX_TEXT_LENGTH) {
     return only([{ code: 'too-large', severity: 'error', message: `the file is ${(text.length / 1048576).toFixed(1)} MB; run configurations larger than ${MAX_TEXT_LENGTH / 1048576} MB are not read`, range: zero }]);
   }
-  const deepAt = flowDepthExceeded(text, MAX_FLOW_DEPTH);
+  // A reused parse comes from a text that passed the depth checks, changed where no bracket is.
+  const edited = reparseEdit(text);
+  const deepAt = edited ? -1 : flowDepthExceeded(text, MAX_FLOW_DEPTH);
   if (deepAt >= 0) {
     const lc = new LineCounter();
     let nl = text.indexOf('\n');
@@ -73,14 +75,18 @@ function analyse(text: string, opts: ValidateOptions): Analysis {
     const at = { line: p.line - 1, character: p.col - 1 };
     return only([{ code: 'too-deep', severity: 'error', message: `[ and { are nested more than ${MAX_FLOW_DEPTH} levels deep here; the file is not checked further`, range: { start: at, end: { line: at.line, character: at.character + 1 } } }]);
   }
-  const lines = new LineCounter();
+  let lines = new LineCounter();
   let docs: Document.Parsed[];
-  try {
-    // logLevel error: yaml would otherwise print its warnings with process.emitWarning.
-    docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
-  } catch (err) {
-    if (err instanceof RangeError) return only([{ code: 'too-deep', severity: 'error', message: 'the document is nested too deeply to be read', range: zero }]);
-    return only([internal(err)]);
+  if (edited) {
+    docs = [edited.doc];
+    lines = edited.lines;
+  } else {
+    try {
+      docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter: lines }) as Document.Parsed[];
+    } catch (err) {
+      if (err instanceof RangeError) return only([{ code: 'too-deep', severity: 'error', message: 'the document is nested too deeply to be read', range: zero }]);
+      return only([internal(err)]);
+    }
   }
   const yamlDiags: BatonDiagnostic[] = [];
   const used = docs.filter((d, i) => i === 0 || d.contents !== null || d.errors.length > 0);
@@ -113,7 +119,9 @@ function analyse(text: string, opts: ValidateOptions): Analysis {
     // yaml throws a ReferenceError for excessive alias expansion (and for unresolved aliases).
     return only([...yamlDiags, make('alias-limit', `the document cannot be expanded: ${(err as Error).message.split('\n')[0]}`, index.top())]);
   }
-  if (depthExceeds(data, MAX_DEPTH)) return only([...yamlDiags, make('too-deep', `the document is nested more than ${MAX_DEPTH} levels deep; it is not checked further`, index.top())]);
+  if (!edited && depthExceeds(data, MAX_DEPTH)) return only([...yamlDiags, make('too-deep', `the document is nested more than ${MAX_DEPTH} levels deep; it is not checked further`, index.top())]);
+
+  remember(text, docs, lines);
 
   const rest: BatonDiagnostic[] = [];
   try {
@@ -166,4 +174,178 @@ function depthExceeds(value: unknown, max: number): boolean {
     for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
   }
   return false;
+}
+
+// ---- reuse across edits ------------------------------------------------------------------
+//
+// Parsing is nearly all of the validator's time (the yaml parser runs at a few MB/s), and an
+// editor revalidates after every keystroke. Most keystrokes change one scalar value: a
+// digit of a port, a letter of an exec name. For those the previous document is reused: the
+// one scalar is re-read on its own and spliced in, and the ranges after it shift. Anything
+// that could change the structure (keys, newlines, indicators, quotes, escapes, comments,
+// anchors, tags, more than one document, any parse error or warning) takes the full parse.
+
+// logLevel error: yaml would otherwise print its warnings with process.emitWarning.
+const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, logLevel: 'error' } as const;
+
+interface Parsed {
+  text: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
+/** Parses of texts that passed every check before the schema, newest first. Documents are shared with the analyses handed out, so they are never mutated. */
+const recent: Parsed[] = [];
+/** A few open documents edited in turn each keep a base; the text cap bounds memory. */
+const RECENT_MAX = 4;
+const RECENT_MAX_CHARS = MAX_TEXT_LENGTH;
+/** Larger changes (a paste, a rename across the file) are rare enough to parse in full. */
+const MAX_EDIT = 256;
+
+function remember(text: string, docs: Document.Parsed[], lines: LineCounter): void {
+  const doc = docs[0];
+  const clean = docs.length === 1 && doc.errors.length === 0 && doc.warnings.length === 0 && isMap(doc.contents) && !/(^|\n)%/.test(text);
+  const at = recent.findIndex((r) => r.text === text);
+  if (at >= 0) recent.splice(at, 1);
+  if (!clean) return;
+  recent.unshift({ text, doc, lines });
+  let chars = 0;
+  for (let i = 0; i < recent.length; i++) {
+    chars += recent[i].text.length;
+    if (i >= RECENT_MAX || chars > RECENT_MAX_CHARS) {
+      recent.length = i;
+      break;
+    }
+  }
+}
+
+/** The parse of `text` derived from a remembered one, when they differ inside one scalar value. */
+function reparseEdit(text: string): Parsed | undefined {
+  for (const base of recent) {
+    const old = base.text;
+    if (old === text) return base;
+    if (Math.abs(old.length - text.length) > MAX_EDIT) continue;
+    const limit = Math.min(old.length, text.length);
+    let p = 0;
+    while (p < limit && old.charCodeAt(p) === text.charCodeAt(p)) p++;
+    let q = 0;
+    while (q < limit - p && old.charCodeAt(old.length - 1 - q) === text.charCodeAt(text.length - 1 - q)) q++;
+    const oldEnd = old.length - q;
+    if (oldEnd - p > MAX_EDIT) continue;
+    const result = spliceScalar(base, text, p, oldEnd, text.length - old.length);
+    if (result) return result;
+  }
+  return undefined;
+}
+
+type Range3 = [number, number, number];
+
+function spliceScalar(base: Parsed, text: string, p: number, oldEnd: number, delta: number): Parsed | undefined {
+  // Descend to the scalar value holding the change; a key, or a change spanning nodes, gives up.
+  let node: unknown = base.doc.contents;
+  const ancestors = new Set<unknown>();
+  while (!isScalar(node)) {
+    ancestors.add(node);
+    let next: unknown;
+    if (isMap(node)) {
+      for (const pair of node.items as Pair<YamlNode, YamlNode>[]) {
+        const k = pair.key?.range;
+        if (k && p <= k[2] && oldEnd >= k[0]) return undefined;
+        const v = pair.value?.range;
+        if (v && v[0] <= p && oldEnd <= v[1]) {
+          next = pair.value;
+          break;
+        }
+      }
+    } else if (isSeq(node)) {
+      next = (node.items as YamlNode[]).find((item) => item?.range && item.range[0] <= p && oldEnd <= item.range[1]);
+    }
+    if (!next) return undefined;
+    node = next;
+  }
+  const scalar = node as Scalar;
+  const r = scalar.range as Range3 | undefined;
+  if (!r || scalar.anchor || scalar.tag || scalar.srcToken) return undefined;
+  const before = base.text.slice(r[0], r[1]);
+  const after = text.slice(r[0], r[1] + delta);
+  if (!sameShape(scalar.type, before, after, p - r[0], oldEnd - r[0])) return undefined;
+
+  let fresh: Document.Parsed;
+  try {
+    fresh = parseDocument(after, PARSE_OPTIONS) as Document.Parsed;
+  } catch {
+    return undefined;
+  }
+  const value = fresh.contents;
+  if (fresh.errors.length || fresh.warnings.length || !isScalar(value) || value.type !== scalar.type || value.anchor || value.tag) return undefined;
+  const fr = value.range as Range3 | undefined;
+  if (!fr || fr[0] !== 0 || fr[1] !== after.length) return undefined;
+  // What the surrounding text contributed (comments, blank lines before) stays the old node's.
+  value.range = [r[0], r[1] + delta, r[2] + delta];
+  if (scalar.comment !== undefined) value.comment = scalar.comment;
+  if (scalar.commentBefore !== undefined) value.commentBefore = scalar.commentBefore;
+  if (scalar.spaceBefore !== undefined) value.spaceBefore = scalar.spaceBefore;
+
+  // Offsets after the change move; so do the ends of what holds it, which may be at it.
+  const shift = (range: Range3, holds: boolean): Range3 => range.map((o, i) => (o > p || (holds && i > 0 && o === p) ? o + delta : o)) as Range3;
+  // Nodes wholly before the change are shared; the rest are copied with shifted ranges.
+  const rebuild = (n: unknown): unknown => {
+    if (n === scalar) return value;
+    const range = (n as YamlNode | null)?.range as Range3 | undefined;
+    const holds = ancestors.has(n);
+    if (!range || (!holds && range[2] <= p && range[1] <= p)) return n;
+    const copy = copyNode(n as YamlNode) as YamlNode & { items?: unknown[] };
+    copy.range = delta === 0 ? range : shift(range, holds);
+    if (isMap(n) || isSeq(n)) {
+      copy.items = (n.items as unknown[]).map((item) => {
+        if (!isPair(item)) return rebuild(item);
+        const k = rebuild(item.key);
+        const v = rebuild(item.value);
+        return k === item.key && v === item.value ? item : Object.assign(new Pair(k, v), item, { key: k, value: v });
+      });
+    }
+    return copy;
+  };
+  const doc = Object.create(Object.getPrototypeOf(base.doc), Object.getOwnPropertyDescriptors(base.doc)) as Document.Parsed;
+  doc.contents = rebuild(base.doc.contents) as Document.Parsed['contents'];
+  doc.range = shift(base.doc.range as Range3, true);
+  doc.errors = [];
+  doc.warnings = [];
+  const lines = new LineCounter();
+  if (delta === 0) lines.lineStarts = base.lines.lineStarts;
+  else lines.lineStarts = base.lines.lineStarts.map((o) => (o > p ? o + delta : o));
+  return { text, doc, lines };
+}
+
+/**
+ * A shallow copy through the node's own constructor, which sets what Object.assign cannot
+ * (the node-type symbol, a collection's schema). Copies made from property descriptors
+ * instead leave V8 objects in dictionary mode, and every later read of them slow.
+ */
+function copyNode(n: YamlNode): YamlNode {
+  const Ctor = Object.getPrototypeOf(n).constructor as new (arg?: unknown) => YamlNode;
+  if (isScalar(n)) return Object.assign(new Ctor(n.value), n);
+  if (isMap(n) || isSeq(n)) return Object.assign(new Ctor(n.schema), n);
+  return Object.create(Object.getPrototypeOf(n), Object.getOwnPropertyDescriptors(n)) as YamlNode;
+}
+
+/** Plain words a change cannot turn into structure: no indicator first, nothing that ends or splits a scalar. */
+const SAFE_PLAIN = /^[^\s\-?:,[\]{}#&*!|>'"%@`.][^:#,[\]{}\n\r\t]*$/;
+
+/** Whether `after` is read as the same kind of single-line scalar as `before`, in the same place. */
+function sameShape(type: Scalar['type'], before: string, after: string, from: number, to: number): boolean {
+  if (after.length === 0 || /\s$/.test(after)) return false;
+  switch (type) {
+    case Scalar.PLAIN:
+      return SAFE_PLAIN.test(before) && SAFE_PLAIN.test(after);
+    case Scalar.QUOTE_DOUBLE:
+    case Scalar.QUOTE_SINGLE: {
+      // The change must stay between the quotes, and neither text may hold an escape or a quote.
+      const q = type === Scalar.QUOTE_DOUBLE ? '"' : "'";
+      const inner = /^[^"'\\\n\r[\]{}]*$/;
+      return from > 0 && to < before.length && before[0] === q && before.endsWith(q) && after[0] === q && after.endsWith(q) && before.length >= 2 && after.length >= 2 && inner.test(before.slice(1, -1)) && inner.test(after.slice(1, -1));
+    }
+    default:
+      return false;
+  }
 }
