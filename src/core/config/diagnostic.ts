@@ -55,6 +55,7 @@ export const DIAGNOSTIC_CODES = {
   'unknown-placeholder': 'error',
   'bad-placeholder': 'error',
   'port-collision': 'error',
+  'port-in-auto-range': 'warning',
   'empty-segment': 'error',
   'order-unknown-child': 'error',
   'order-duplicate': 'error',

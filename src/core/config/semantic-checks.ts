@@ -16,6 +16,9 @@ export interface SemanticOptions {
   schemaErrorFields: string[];
 }
 
+
+/** Linux's default ip_local_port_range. */
+const AUTO_PORT_RANGE: [number, number] = [32768, 60999];
 /** Timeouts below this cannot cover even one command round trip on a loaded machine. */
 export const MIN_TIMEOUT_MS = 100;
 /** Above this a stuck transition goes unnoticed for too long; allowed, but flagged. */
@@ -352,6 +355,11 @@ class Checker {
       const other = taken.get(key);
       if (other) this.add('port-collision', `port ${port} on ${host} is also given to app "${other.name}" (${fieldOf(other.path)})`, [...node.path, 'port'], 'value', { other: other.name, port, host });
       else taken.set(key, node);
+      // The kernel hands out automatic ports (and the source ports of outgoing connections)
+      // from this range, so a fixed port inside it can be taken by the time its app boots.
+      if (port >= AUTO_PORT_RANGE[0] && port <= AUTO_PORT_RANGE[1]) {
+        this.add('port-in-auto-range', `port ${port} is in the range the system assigns automatically (${AUTO_PORT_RANGE[0]}-${AUTO_PORT_RANGE[1]} on Linux); an automatic port or an outgoing connection may take it before ${node.name} boots: pick a port below ${AUTO_PORT_RANGE[0]}`, [...node.path, 'port'], 'value', { port, range: AUTO_PORT_RANGE });
+      }
     }
   }
 

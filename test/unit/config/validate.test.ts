@@ -303,6 +303,15 @@ describe('run configuration validator', () => {
       one(text, 'port-collision');
     });
 
+    it('port-in-auto-range for a fixed port the system may hand out automatically', () => {
+      const text = BASE.replace('port: 3411', 'port: 40000');
+      const d = only(text, 'port-in-auto-range');
+      assert.equal(d.severity, 'warning');
+      assert.deepEqual(d.range, rangeOf(text, '40000'));
+      assert.match(d.message, /port 40000 is in the range the system assigns automatically \(32768-60999/);
+      assert.deepEqual(check(BASE.replace('port: 3411', 'port: 32767')), []);
+    });
+
     it('empty-segment for a segment with nothing in it, and for a spec without apps', () => {
       let text = BASE.replace('    - name: readout\n', '    - name: spare\n    - name: readout\n');
       const d = one(text, 'empty-segment');
