@@ -1,5 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, Pair, parseAllDocuments, parseDocument, Scalar, type Document, type Node as YamlNode } from 'yaml';
 import { DIAGNOSTIC_CODES, type BatonDiagnostic, type DiagnosticCode } from './diagnostic';
+import { fastParse, type FastParsed } from './fast-yaml';
 import { schemaDiagnostics } from './schema-check';
 import { semanticDiagnostics } from './semantic-checks';
 import { YamlIndex } from './yaml-positions';
@@ -77,9 +78,14 @@ function analyse(text: string, opts: ValidateOptions): Analysis {
   }
   let lines = new LineCounter();
   let docs: Document.Parsed[];
+  let fast: FastParsed | undefined;
   if (edited) {
     docs = [edited.doc];
     lines = edited.lines;
+  } else if ((fast = fastParse(text, PARSE_OPTIONS))) {
+    // The plain YAML run configurations are written in, read several times faster; any other text takes yaml.
+    docs = [fast.doc];
+    lines = fast.lines;
   } else {
     try {
       docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter: lines }) as Document.Parsed[];
