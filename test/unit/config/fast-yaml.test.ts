@@ -6,6 +6,7 @@ import { transformSync } from 'esbuild';
 import { isPair, isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { fastParse, fastYaml } from '../../../src/core/config/fast-yaml';
 import { validateRunConfig } from '../../../src/core/config/validate';
+import { seededRandom } from '../../support/seeded-random';
 
 // Differential test of the fast YAML reader: whenever it accepts a text, what it builds
 // must be what `yaml` builds (values, types, formats, every range, the data, the line
@@ -100,16 +101,7 @@ function check(text: string, label: string): boolean {
   return true;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const EDGE_CASES: string[] = [
   'a: 1\n',

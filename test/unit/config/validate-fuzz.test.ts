@@ -2,23 +2,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DIAGNOSTIC_CODES, validateRunConfig, type BatonDiagnostic } from '../../../src/core/config/validate';
+import { seededRandom } from '../../support/seeded-random';
 
 const DEMO = fs.readFileSync(path.join(__dirname, '../../../examples/demo.baton.yaml'), 'utf8');
 const INPUTS = 3000;
 /** A hang guard, not a performance assertion: far above the few ms an input takes. */
 const PER_INPUT_BUDGET_MS = 5000;
 
-/** mulberry32: small, fast and seedable, so a failure reproduces from its input number. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 type Mutation = (text: string, r: () => number) => string;
 const int = (r: () => number, n: number) => Math.floor(r() * n);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq } from 'yaml';
 import { analyseRunConfig, type Analysis } from '../../../src/core/config/validate';
+import { seededRandom } from '../../support/seeded-random';
 
 /**
  * The validator reuses the previous parse when an edit stays inside one scalar value. That
@@ -43,16 +44,7 @@ spec:
     start: [[dataflow], [readout]]
 `;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** Every node with its kind, range and what it says, in document order. */
 function dump(a: Analysis): unknown[] {
