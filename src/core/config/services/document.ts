@@ -1,3 +1,4 @@
+import { fastParse } from '../fast-yaml';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, Scalar, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Position, Range } from '../diagnostic';
 import { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_FLOW_DEPTH, MAX_TEXT_LENGTH } from '../validate';
@@ -44,6 +45,10 @@ export class ConfigDocument {
     if (text.length > MAX_TEXT_LENGTH || flowTooDeep(text)) return new ConfigDocument(text, undefined);
     try {
       const options = { lineCounter: new LineCounter(), uniqueKeys: false, prettyErrors: false, logLevel: 'silent' } as const;
+      // The fast reader yields the very nodes yaml would (a differential test holds it to
+      // that) and refuses anything unusual, duplicate keys included, so yaml still decides those.
+      const fast = fastParse(text, options);
+      if (fast) return new ConfigDocument(text, fast.doc);
       const docs = parseAllDocuments(text, options) as Document.Parsed[];
       // Text with no document at all (empty, or only comments) is still a file to type into.
       return new ConfigDocument(text, docs[0] ?? (parseDocument(text, options) as Document.Parsed));
