@@ -200,7 +200,7 @@ describe('language server over stdio (dist/server.js)', function () {
     const JUNK = ['', ':', '- ', '[', ']', '{', '}', ',', '"', "'", '\n', '  ', '\t', '&a ', '*a', '#', '---\n', 'exec: ', 'name: x', '{name}', '\u0000', '😀', 'order:\n  start: [[', 'ü'];
     await client.open(URI, BROKEN);
     const methods = ['textDocument/completion', 'textDocument/hover', 'textDocument/definition', 'textDocument/references', 'textDocument/documentSymbol', 'textDocument/codeAction'];
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 2000; i++) {
       const doc = client.docs.get(URI)!;
       const text = doc.getText();
       const a = doc.positionAt(int(text.length + 1));
