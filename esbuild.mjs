@@ -7,6 +7,7 @@ const entries = {
   cli: 'src/cli/main.ts',
   'daq-app': 'src/daq-app/main.ts',
   server: 'src/server/main.ts',
+  extension: 'src/extension/extension.ts',
 };
 
 const ctx = await esbuild.context({

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// Installs a real VS Code server (the npm package `code-server`) and `playwright-core`
+// into `.vscode-test/` at the repository root, offline-friendly, so that
+// `run-tests.mjs` can run a mocha suite inside a real extension host.
+//
+// Idempotent: a marker file records what was installed; when it matches, nothing is
+// done. Nothing here touches the project's own package.json or node_modules.
+//
+//   node scripts/vscode-host/setup.mjs [--force]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, lstatSync, writeFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CACHE_DIR, MARKER, VERSIONS, codeServerDir, vscodeDir } from './paths.mjs';
+
+const force = process.argv.includes('--force');
+const started = Date.now();
+const log = (msg) => console.log(`[vscode-host setup] ${msg}`);
+
+function fail(msg) {
+  console.error(`[vscode-host setup] ERROR: ${msg}`);
+  process.exit(1);
+}
+
+function expectedMarker() {
+  return {
+    codeServer: VERSIONS.codeServer,
+    playwrightCore: VERSIONS.playwrightCore,
+    node: process.version,
+    modules: process.versions.modules,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+function markerMatches() {
+  if (!existsSync(MARKER)) return false;
+  try {
+    const have = JSON.parse(readFileSync(MARKER, 'utf8'));
+    const want = expectedMarker();
+    if (Object.keys(want).some((k) => have[k] !== want[k])) return false;
+  } catch {
+    return false;
+  }
+  // The marker alone is not trusted: the files the harness needs must exist too.
+  return [
+    path.join(codeServerDir(), 'out/node/entry.js'),
+    path.join(vscodeDir(), 'node_modules.asar'),
+    path.join(vscodeDir(), 'node_modules/@vscode/ripgrep/bin/rg'),
+    path.join(CACHE_DIR, 'node_modules/playwright-core/package.json'),
+  ].every((f) => existsSync(f));
+}
+
+// --- Debian prerequisites --------------------------------------------------------------
+
+function which(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function checkPrerequisites() {
+  const missing = [];
+  if (!existsSync('/usr/bin/chromium')) missing.push(['chromium', '/usr/bin/chromium (the browser run-tests.mjs drives)']);
+  if (!which('rg')) missing.push(['ripgrep', 'rg (VS Code search; its npm package downloads from GitHub)']);
+  if (!existsSync('/usr/include/gssapi/gssapi.h') && !which('krb5-config')) {
+    missing.push(['libkrb5-dev', 'Kerberos headers (to rebuild the `kerberos` native module)']);
+  }
+  if (!which('make') || !which('g++')) missing.push(['build-essential', 'make and g++ (node-gyp native rebuilds)']);
+  if (!which('python3')) missing.push(['python3', 'python3 (node-gyp)']);
+  if (missing.length) {
+    const lines = missing.map(([pkg, why]) => `  - Debian package '${pkg}': ${why}`).join('\n');
+    fail(`missing prerequisites:\n${lines}\nInstall them with:\n  apt-get update && apt-get install -y ${missing.map(([p]) => p).join(' ')}`);
+  }
+  return which('rg');
+}
+
+// --- steps ---------------------------------------------------------------------------------
+
+function run(label, cmd, args, cwd, extraEnv = {}) {
+  const t0 = Date.now();
+  log(`${label}: ${cmd} ${args.join(' ')}  (in ${path.relative(CACHE_DIR, cwd) || '.vscode-test'})`);
+  const r = spawnSync(cmd, args, {
+    cwd,
+    env: { ...process.env, npm_config_yes: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...extraEnv },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.status !== 0) {
+    const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n');
+    fail(`${label} failed (exit ${r.status ?? r.signal}):\n${out}`);
+  }
+  log(`${label}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+function ensureSymlink(target, link) {
+  try {
+    const st = lstatSync(link);
+    if (st.isSymbolicLink() && readlinkSync(link) === target) return false;
+    rmSync(link, { recursive: true, force: true });
+  } catch {
+    // does not exist
+  }
+  mkdirSync(path.dirname(link), { recursive: true });
+  symlinkSync(target, link);
+  return true;
+}
+
+function main() {
+  if (!force && markerMatches()) {
+    const m = JSON.parse(readFileSync(MARKER, 'utf8'));
+    log(`cached: code-server ${m.codeServer} (VS Code ${m.vscode ?? '?'}), playwright-core ${m.playwrightCore}, node ${m.node} in ${path.relative(process.cwd(), CACHE_DIR) || CACHE_DIR} (${Date.now() - started} ms; --force to reinstall)`);
+    return;
+  }
+  const rg = checkPrerequisites();
+  rmSync(MARKER, { force: true });
+  mkdirSync(CACHE_DIR, { recursive: true });
+
+  // A private package.json: the cache is its own npm project.
+  const pkg = {
+    name: 'baton-vscode-test-cache',
+    private: true,
+    description: 'Generated by scripts/vscode-host/setup.mjs. Safe to delete.',
+    dependencies: { 'code-server': VERSIONS.codeServer, 'playwright-core': VERSIONS.playwrightCore },
+  };
+  writeFileSync(path.join(CACHE_DIR, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+
+  // 1. code-server + playwright-core, no install scripts (code-server's postinstall
+  //    downloads ripgrep from GitHub, which cannot work offline).
+  run('install code-server and playwright-core', 'npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], CACHE_DIR);
+
+  // 2. VS Code's own production dependencies, then the native modules for this Node.
+  const vs = vscodeDir();
+  if (!existsSync(path.join(vs, 'package.json'))) fail(`unexpected code-server layout: ${vs}/package.json is missing`);
+  run('install VS Code server dependencies', 'npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], vs);
+  run('rebuild VS Code native modules', 'npm', ['rebuild', ...VERSIONS.nativeModules], vs);
+
+  // 3. ripgrep from Debian where @vscode/ripgrep expects its downloaded binary.
+  const rgLink = path.join(vs, 'node_modules/@vscode/ripgrep/bin/rg');
+  if (!existsSync(path.join(vs, 'node_modules/@vscode/ripgrep'))) fail('node_modules/@vscode/ripgrep missing after install');
+  ensureSymlink(rg, rgLink);
+  log(`ripgrep: ${path.relative(CACHE_DIR, rgLink)} -> ${rg}`);
+
+  // 4. The server loads some modules from node_modules.asar; a plain link is enough.
+  ensureSymlink('node_modules', path.join(vs, 'node_modules.asar'));
+  log('node_modules.asar -> node_modules');
+
+  // 5. Built-in extensions' dependencies (git, npm, emmet, ...).
+  if (existsSync(path.join(vs, 'extensions/package.json'))) {
+    run('install built-in extensions dependencies', 'npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], path.join(vs, 'extensions'));
+  }
+
+  // 6. code-server's own native module (password hashing; loaded even with --auth none).
+  run('rebuild argon2', 'npm', ['rebuild', 'argon2'], CACHE_DIR);
+
+  // 7. Smoke check: the server starts far enough to print its version.
+  const v = spawnSync(process.execPath, [path.join(codeServerDir(), 'out/node/entry.js'), '--version'], { encoding: 'utf8', timeout: 60_000 });
+  if (v.status !== 0) fail(`code-server --version failed:\n${v.stdout}\n${v.stderr}`);
+  const versionLine = v.stdout.trim().split('\n').pop();
+  const vscodeVersion = JSON.parse(readFileSync(path.join(vs, 'package.json'), 'utf8')).version;
+  log(`code-server --version: ${versionLine}`);
+
+  writeFileSync(MARKER, JSON.stringify({ ...expectedMarker(), vscode: vscodeVersion, installedAt: new Date().toISOString() }, null, 2) + '\n');
+  log(`ready: code-server ${VERSIONS.codeServer} (VS Code ${vscodeVersion}), playwright-core ${VERSIONS.playwrightCore}, node ${process.version}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) main();
