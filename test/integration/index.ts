@@ -1,0 +1,12 @@
+// Test entry with @vscode/test-electron's contract: `run()` resolves when every test
+// passed. Runs in a real extension host (offline through scripts/vscode-host).
+import * as path from 'node:path';
+import Mocha from 'mocha';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  mocha.addFile(path.join(__dirname, 'extension.test.js'));
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration tests failed`)) : resolve()));
+  });
+}
