@@ -25,6 +25,11 @@ describe('Baton in a real VS Code extension host', () => {
     assert.equal(typeof api.boot, 'function');
   });
 
+  // Whatever happened, the extension host is killed after the tests: stop the applications first.
+  after(async () => {
+    await api?.close(false);
+  });
+
   it('boots the demo, takes a run and shuts down, with the tree and status bar following', async () => {
     const config = vscode.Uri.file(path.join(REPO, 'examples/demo.baton.yaml'));
     const session = await api.boot(config);
