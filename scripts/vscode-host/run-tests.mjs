@@ -267,6 +267,10 @@ async function main() {
     // Inherited from a VS Code terminal, these would confuse the server / extension host.
     if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE' || k === 'PORT' || k === 'PASSWORD' || k === 'HASHED_PASSWORD') delete env[k];
   }
+  // Tests ask for a screenshot of the page by writing <name>.request here; see the loop below.
+  const shotRequests = path.join(dirs.harness, 'screenshot-requests');
+  mkdirSync(shotRequests, { recursive: true });
+  env.BATON_SCREENSHOT_REQUESTS = shotRequests;
   server = spawn(process.execPath, [
     path.join(codeServerDir(), 'out/node/entry.js'),
     '--config', configYaml,
@@ -361,6 +365,14 @@ async function main() {
 
     // 4. Wait for the result file (or the extension host dying without one).
     while (!finished) {
+      // A test that wants the page as a person sees it asks by file (the extension host
+      // cannot reach the browser); the .done file tells it the picture is taken.
+      for (const f of readdirSync(shotRequests).filter((n) => n.endsWith('.request'))) {
+        const name = f.slice(0, -'.request'.length).replace(/[^\w.-]/g, '_');
+        rmSync(path.join(shotRequests, f), { force: true });
+        if (opts.screenshotDir) await screenshot(page, `${name}.png`);
+        writeFileSync(path.join(shotRequests, `${name}.done`), '');
+      }
       if (existsSync(resultFile)) {
         const r = JSON.parse(readFileSync(resultFile, 'utf8'));
         if (opts.screenshotDir) await screenshot(page, 'workbench.png');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BatonApi } from '../../src/extension/extension';
@@ -13,6 +14,15 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Asks the harness for a picture of the page, when there is one (scripts/vscode-host). */
+async function screenshot(name: string): Promise<void> {
+  const dir = process.env.BATON_SCREENSHOT_REQUESTS;
+  if (!dir) return;
+  const done = path.join(dir, `${name}.done`);
+  fs.writeFileSync(path.join(dir, `${name}.request`), '');
+  await until(`the screenshot ${name}`, () => fs.existsSync(done));
 }
 
 describe('Baton in a real VS Code extension host', () => {
@@ -45,6 +55,9 @@ describe('Baton in a real VS Code extension host', () => {
     assert.equal(api.session()?.state, 'running');
     const app = api.tree.children(dataflow)[1];
     assert.match(JSON.stringify(api.tree.item(app)), /running/);
+    await vscode.commands.executeCommand('workbench.view.extension.baton');
+    await new Promise((r) => setTimeout(r, 1500));
+    await screenshot('run-control');
     await until('the status bar to say running', () => /running/.test(api.statusBarText()));
     const keys = api.contextKeys();
     assert.ok(Object.keys(keys).length > 0);
