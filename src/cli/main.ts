@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': {
         const [config, ...steps] = flags.positional;
         if (!config) throw new UsageError('baton run needs a configuration file');
-        return await runCommand({ config, steps, json: flags.bool.has('--json'), batonDir: flags.values['--baton-dir'], out: process.stdout, err: process.stderr });
+        return await runCommand({ config, steps, json: flags.bool.has('--json'), batonDir: flags.values['--baton-dir'], out: process.stdout });
       }
       case 'status': {
         const [config] = flags.positional;

@@ -11,9 +11,7 @@ export interface RunOptions {
   steps: string[];
   json: boolean;
   batonDir?: string;
-  /** Leave applications running at the end instead of requiring a shutdown step. */
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
-  err: NodeJS.WritableStream;
 }
 
 export const EXIT_OK = 0;
@@ -82,7 +80,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           }
         }
         const abort = await session.abort(`step ${describe(step)} failed`);
-        say(`aborted: every application stopped (${abort.root.children ? abort.failures.length : 0} problems while stopping)`);
+        say(`aborted: every application stopped (${abort.failures.length} problems while stopping)`);
         code = EXIT_FAILED;
         break;
       }

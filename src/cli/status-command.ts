@@ -2,7 +2,10 @@ import { loadRunConfig } from '../core/config/load';
 import { LocalProcessManager } from '../core/backends/local/local-process-manager';
 import { sessionDirFor } from '../core/control/open-session';
 import { readSessionState } from '../core/control/session-state';
-import type { SegmentConfig } from '../core/config/types';
+import { ControlTree } from '../core/control/tree';
+import { EventStream } from '../core/control/events';
+import { DEFAULT_FSM } from '../core/fsm/default-fsm';
+import { Fsm } from '../core/fsm/fsm';
 import { readLockOwner, isOwnerAlive } from '../core/util/lock-file';
 import { isSameProcess } from '../core/util/process-info';
 import { tcpPing } from '../core/protocol/ping';
@@ -39,31 +42,27 @@ export async function readStatus(configFile: string, batonDir = '.baton'): Promi
   const dir = sessionDirFor(path.resolve(batonDir), config.name);
   const [state, record, owner] = await Promise.all([readSessionState(dir), LocalProcessManager.readRecord(dir), readLockOwner(path.join(dir, 'session.lock'))]);
   const procs = new Map((record?.apps ?? []).map((p) => [p.name, p]));
-  const rows: StatusRow[] = [];
-  const walk = async (seg: SegmentConfig, prefix: string, depth: number) => {
-    const segPath = prefix;
-    if (depth > 0) rows.push({ path: segPath, kind: 'segment', depth, state: '', included: state?.nodes[segPath]?.included ?? true });
-    for (const c of seg.children) {
-      const p = segPath ? `${segPath}/${c.name}` : c.name;
-      if (c.kind === 'segment') {
-        await walk(c, p, depth + 1);
-        continue;
-      }
-      const rec = state?.nodes[p];
-      const proc = procs.get(c.name);
-      const alive = proc ? isSameProcess(proc.pid, proc.processStart) : false;
-      const row: StatusRow = { path: p, kind: 'app', depth: depth + 1, state: rec?.state ?? 'none', included: rec?.included ?? true, error: rec?.error, pid: proc?.pid, port: proc?.port ?? (c.port || undefined), alive };
-      if (alive && proc) row.answering = await tcpPing(proc.host, proc.port, 500);
-      if (!alive && row.state !== 'none' && row.state !== 'error') row.error = 'process not running';
-      rows.push(row);
-    }
-  };
-  await walk(config.root, '', 0);
-  // A segment shows the common state of its included applications.
-  for (const row of rows.filter((r) => r.kind === 'segment')) {
-    const states = new Set(rows.filter((r) => r.kind === 'app' && r.included && r.path.startsWith(`${row.path}/`)).map((r) => r.state));
-    row.state = states.size === 0 ? 'excluded' : states.has('error') ? 'error' : states.size === 1 ? [...states][0] : 'mixed';
+  // The same tree and aggregation as a live session, fed from the records instead.
+  const fsm = Fsm.compile(config.fsm ?? DEFAULT_FSM);
+  const tree = new ControlTree(config.root, fsm, new EventStream());
+  for (const node of tree.walk()) {
+    const rec = state?.nodes[node.path];
+    if (!rec || node.kind === 'root') continue;
+    if (!rec.included) node.setIncluded(false);
+    if (node.kind === 'app' && fsm.isState(rec.state)) node.force(rec.state, rec.error);
   }
+  const depthOf = (p: string) => p.split('/').length;
+  const rows = await Promise.all(
+    [...tree.walk()].filter((n) => n.kind !== 'root').map(async (node): Promise<StatusRow> => {
+      if (node.kind !== 'app') return { path: node.path, kind: 'segment', depth: depthOf(node.path), state: node.state, included: node.includedHere };
+      const proc = procs.get(node.name);
+      const alive = proc ? isSameProcess(proc.pid, proc.processStart) : false;
+      const row: StatusRow = { path: node.path, kind: 'app', depth: depthOf(node.path), state: node.state, included: node.includedHere, error: node.error?.message, pid: proc?.pid, port: proc?.port ?? (node.config.port || undefined), alive };
+      if (alive && proc) row.answering = await tcpPing(proc.host, proc.port, 500);
+      if (!alive && row.state !== fsm.initial && row.state !== fsm.errorState) row.error = 'process not running';
+      return row;
+    }),
+  );
   return {
     session: config.name,
     live: rows.some((r) => r.alive),

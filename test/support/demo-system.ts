@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isProcessAlive } from '../../src/core/util/process-info';
 
 export const REPO = path.resolve(__dirname, '../..');
 export const DAQ_APP = path.join(REPO, 'dist/daq-app.js');
@@ -77,14 +78,9 @@ function seg(s: TestSegment): Record<string, unknown> {
   };
 }
 
+/** Alive and not a zombie: the project's own check. */
 export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return pid !== undefined && pid > 0 && isProcessAlive(pid);
 }
 
 export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {

@@ -89,7 +89,7 @@ export class Session {
   }
 
   static async open(config: RunConfig, opts: SessionOptions): Promise<Session> {
-    const listener = await ResponseListener.start({ host: opts.listenerHost ?? '127.0.0.1', port: opts.listenerPort ?? 0 });
+    const listener = await ResponseListener.start({ host: opts.listenerHost ?? '127.0.0.1', port: opts.listenerPort ?? 0, advertiseHost: opts.answerHost });
     return new Session(config, opts, listener);
   }
 
@@ -506,7 +506,7 @@ export class Session {
   }
 }
 
-export function describeExit(info: AppProcessInfo): string {
+function describeExit(info: AppProcessInfo): string {
   if (info.signal) return `killed by ${info.signal}`;
   if (info.exitCode !== undefined && info.exitCode !== null) return `exit code ${info.exitCode}`;
   return 'exited';
