@@ -1,11 +1,10 @@
 // baton-daq-app: the reference DAQ application (see app.ts), with the command line of
 // DUNE's daq_application (`--name NAME -c rest://HOST:PORT`) plus simulation flags.
+import { sleep } from '../core/util/process-info';
 import { DaqApplication } from './app';
 import { parseDaqAppArgs, UsageError, USAGE, type DaqAppArgs } from './cli-args';
 import { Farm } from './farm';
 import { createLogger } from './log';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function run(args: DaqAppArgs): Promise<void> {
   const farmMode = args.farm !== undefined;

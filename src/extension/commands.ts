@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TransitionArgs } from '../core/control/command-data';
 import type { SessionEvent } from '../core/control/events';
-import { formatReport } from '../core/control/report';
 import type { Session } from '../core/control/session';
+import { formatStepReport, stepFailures } from '../core/control/step-report';
 import type { ControlNode } from '../core/control/tree';
 import { demoConfigText } from './demo-config';
-import { UserError, type SessionManager, type StepReport } from './session-manager';
+import { KEEP_RUNNING, TERMINATE, UserError, type SessionManager, type StepReport } from './session-manager';
 import { checkRateInput, checkRunNumberInput, progressMessage, STEP_COMMANDS, stepArguments, stepCommandId } from './session-presentation';
 
 /** Options a caller (a test, a script) can pass to a step command to skip every prompt. */
@@ -112,7 +112,7 @@ async function pickAndRun(d: CommandDeps, node: ControlNode | undefined): Promis
   if (!picked) return undefined;
   if (picked.step === 'abort') return confirmAbort(d, false);
   if (picked.step === 'recover') return recover(d).then(() => undefined);
-  return runStep(d, picked.step, { at, prompt: true } as StepOptions & { prompt: boolean });
+  return runStep(d, picked.step, { at } satisfies StepOptions);
 }
 
 async function promptArgs(session: Session, step: string): Promise<TransitionArgs | undefined> {
@@ -152,8 +152,7 @@ async function runStep(d: CommandDeps, step: string, arg: unknown): Promise<Step
   const at = node && node.kind !== 'root' ? node.path : (opts.at ?? '');
   if (!session.fsm.isTransition(step) && !session.fsm.isSequence(step)) throw new UserError(`This session's FSM has no "${step}"; use "Baton: Run a Transition…".`);
   if (d.manager.activeStep) throw new UserError(`Cannot ${step}: ${d.manager.activeStep} is in progress; wait, or abort.`);
-  const prompt = !opts.args || (opts as { prompt?: boolean }).prompt === true;
-  const args = prompt ? await promptArgs(session, step) : opts.args;
+  const args = opts.args ?? (await promptArgs(session, step));
   if (!args) return undefined;
 
   const report = await vscode.window.withProgress(
@@ -182,12 +181,8 @@ async function runStep(d: CommandDeps, step: string, arg: unknown): Promise<Step
   return report;
 }
 
-function failuresOf(report: StepReport): Array<{ path: string; outcome: string; reason?: string }> {
-  return 'sequence' in report ? report.steps.flatMap((s) => s.failures) : report.failures;
-}
-
 async function notifyFailure(d: CommandDeps, step: string, report: StepReport): Promise<void> {
-  const failures = failuresOf(report);
+  const failures = stepFailures(report);
   const names = failures.slice(0, 5).map((f) => `${f.path} (${f.outcome}${f.reason ? `: ${f.reason}` : ''})`);
   const more = failures.length > 5 ? ` and ${failures.length - 5} more` : '';
   const detail = names.length ? `: ${names.join('; ')}${more}` : 'sequence' in report && report.error ? `: ${report.error}` : '';
@@ -251,34 +246,30 @@ async function showLog(d: CommandDeps, arg: unknown): Promise<void> {
   editor.revealRange(new vscode.Range(end, end));
 }
 
-async function reportText(d: CommandDeps): Promise<string> {
+function reportText(d: CommandDeps): string {
   const report = d.manager.lastReport;
   if (!report) throw new UserError('No execution report yet: run a transition first.');
-  if (!('sequence' in report)) return formatReport(report);
-  const head = `${report.sequence} ${report.ok ? 'succeeded' : 'FAILED'}${report.error ? `: ${report.error}` : ''}${report.skipped.length ? ` (skipped: ${report.skipped.join(', ')})` : ''}`;
-  return [head, ...report.steps.map((s) => formatReport(s))].join('\n\n');
+  return formatStepReport(report);
 }
 
 async function copyReport(d: CommandDeps): Promise<string> {
-  const text = await reportText(d);
+  const text = reportText(d);
   await vscode.env.clipboard.writeText(text);
   void vscode.window.setStatusBarMessage('Baton: execution report copied', 3000);
   return text;
 }
 
 async function openReport(d: CommandDeps): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument({ content: await reportText(d), language: 'plaintext' });
+  const doc = await vscode.workspace.openTextDocument({ content: reportText(d), language: 'plaintext' });
   await vscode.window.showTextDocument(doc, { preview: true });
 }
 
 async function closeSession(d: CommandDeps): Promise<void> {
   const session = d.manager.requireSession();
-  const keep = 'Keep Applications Running';
-  const stop = 'Terminate Them';
   const alive = session.processManager.list().some((p) => p.alive);
-  const choice = alive ? await vscode.window.showWarningMessage(`Close session ${session.name}?`, { modal: true }, keep, stop) : stop;
+  const choice = alive ? await vscode.window.showWarningMessage(`Close session ${session.name}?`, { modal: true }, KEEP_RUNNING, TERMINATE) : TERMINATE;
   if (!choice) return;
-  await d.manager.close(choice === keep);
+  await d.manager.close(choice === KEEP_RUNNING);
 }
 
 async function createDemo(d: CommandDeps): Promise<vscode.Uri | undefined> {

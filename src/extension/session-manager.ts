@@ -2,15 +2,22 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SessionHandle } from '../core/control/open-session';
 import type { ExecutionReport } from '../core/control/report';
-import type { SequenceReport, Session } from '../core/control/session';
+import type { Session } from '../core/control/session';
+import type { StepReport } from '../core/control/step-report';
 import type { TransitionArgs } from '../core/control/command-data';
+import { eventLogLine, LOG_LEVEL_RANK } from '../core/control/event-log';
+import type { LogLevel } from '../core/control/events';
 
 /** A refusal the operator can act on: shown as a warning, never as a crash. */
 export class UserError extends Error {
   override readonly name = 'UserError';
 }
 
-export type StepReport = ExecutionReport | SequenceReport;
+export type { StepReport };
+
+/** The two answers to "what becomes of the applications when the session closes?". */
+export const KEEP_RUNNING = 'Keep Applications Running';
+export const TERMINATE = 'Terminate Them';
 
 /**
  * Owns the one session this window controls: opens (or reattaches to) it, runs steps one at
@@ -21,7 +28,7 @@ export class SessionManager implements vscode.Disposable {
   private handle?: SessionHandle;
   private opening = false;
   private running?: string;
-  configUri?: vscode.Uri;
+  private configUri?: vscode.Uri;
   lastReport?: StepReport;
   private readonly changed = new vscode.EventEmitter<Session | undefined>();
   readonly onDidChangeSession = this.changed.event;
@@ -57,11 +64,9 @@ export class SessionManager implements vscode.Disposable {
     try {
       if (current) {
         if (this.activeStep) throw new UserError(`Session ${current.name} is busy (${this.activeStep}); wait or abort before opening another configuration.`);
-        const keep = 'Keep Applications Running';
-        const stop = 'Terminate Them';
-        const choice = await vscode.window.showWarningMessage(`Session ${current.name} is open. Close it to open ${path.basename(uri.fsPath)}?`, { modal: true }, keep, stop);
+        const choice = await vscode.window.showWarningMessage(`Session ${current.name} is open. Close it to open ${path.basename(uri.fsPath)}?`, { modal: true }, KEEP_RUNNING, TERMINATE);
         if (!choice) throw new UserError('Cancelled.');
-        await this.close(choice === keep);
+        await this.close(choice === KEEP_RUNNING);
       }
       const { loadRunConfig, ConfigError } = await import('../core/config/load.js');
       let config;
@@ -84,15 +89,11 @@ export class SessionManager implements vscode.Disposable {
       this.handle = handle;
       this.configUri = uri;
       this.lastReport = undefined;
-      const rank = { debug: 0, info: 1, warn: 2, error: 3 } as const;
-      const minLevel = rank[settings.get<keyof typeof rank>('logLevel', 'info')] ?? 1;
+      // Only the session's own log messages are filtered by the setting; errors, runs and transitions always show.
+      const minLevel = LOG_LEVEL_RANK[settings.get<LogLevel>('logLevel', 'info')] ?? LOG_LEVEL_RANK.info;
       handle.session.events.subscribe((e) => {
-        if (e.type === 'log') {
-          if (rank[e.level] >= minLevel) this.log[e.level](`${e.path ? `${e.path}: ` : ''}${e.message}`);
-        }
-        else if (e.type === 'error') this.log.error(`${e.path}: ${e.message}`);
-        else if (e.type === 'run') this.log.info(`run ${e.number} (${e.runType}) ${e.phase}${e.outcome ? `: ${e.outcome}` : ''}`);
-        else if (e.type === 'transition' && e.phase !== 'progress') this.log.info(`${e.name}${e.path ? ` on ${e.path}` : ''} ${e.phase}${e.report ? (e.report.ok ? ' ok' : ' FAILED') : ''}`);
+        const line = eventLogLine(e);
+        if (line && (e.type !== 'log' || LOG_LEVEL_RANK[line.level] >= minLevel)) this.log[line.level](line.text);
       });
       this.log.info(`session ${config.name} ${handle.reattached ? 'reattached' : 'opened'} from ${uri.fsPath} (${handle.session.describeState()})`);
       if (handle.lost.length) this.log.warn(`applications that died while no controller was attached: ${handle.lost.join(', ')}`);

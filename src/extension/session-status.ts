@@ -27,7 +27,7 @@ export class SessionStatus implements vscode.Disposable {
     this.attach(manager.session);
   }
 
-  snapshot(): SessionSnapshot {
+  private snapshot(): SessionSnapshot {
     const s = this.manager.session;
     if (!s) return { allowed: [], customFsm: false, inError: false, hasReport: this.manager.lastReport !== undefined };
     const busy = this.manager.activeStep;
@@ -53,7 +53,7 @@ export class SessionStatus implements vscode.Disposable {
     return this.item.text;
   }
 
-  update(): void {
+  private update(): void {
     const snap = this.snapshot();
     this.item.text = statusBarText(snap);
     this.item.tooltip = statusBarTooltip(snap);

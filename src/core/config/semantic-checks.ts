@@ -20,11 +20,11 @@ export interface SemanticOptions {
 /** Linux's default ip_local_port_range. */
 const AUTO_PORT_RANGE: [number, number] = [32768, 60999];
 /** Timeouts below this cannot cover even one command round trip on a loaded machine. */
-export const MIN_TIMEOUT_MS = 100;
+const MIN_TIMEOUT_MS = 100;
 /** Above this a stuck transition goes unnoticed for too long; allowed, but flagged. */
-export const MAX_TIMEOUT_MS = 3_600_000;
-export const PLACEHOLDERS = ['name', 'host', 'port', 'session'];
-export const FORBIDDEN_HOST_PATHS = ['/', '/boot', '/etc', '/lib', '/proc', '/sys', '/usr', '/tmp'];
+const MAX_TIMEOUT_MS = 3_600_000;
+const PLACEHOLDERS = ['name', 'host', 'port', 'session'];
+const FORBIDDEN_HOST_PATHS = ['/', '/boot', '/etc', '/lib', '/proc', '/sys', '/usr', '/tmp'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Transitions whose order defaults from another's; not named by the FSM itself. */
 const ORDER_ONLY = ['default'];

