@@ -8,19 +8,24 @@ import { EXIT_FAILED, EXIT_USAGE, runCommand } from './run-command';
 import { formatStatus, readStatus } from './status-command';
 import { validateCommand } from './validate-command';
 import { importCommand } from './import-command';
+import { KubeConfigError, KubernetesError } from '../core/backends/kubernetes/kube-access';
 
 const HELP = `baton: run control for data-acquisition systems
 
 usage:
-  baton run CONFIG [STEP ...] [--json] [--baton-dir DIR]
+  baton run CONFIG [STEP ...] [--json] [--baton-dir DIR] [--kubeconfig FILE] [--context NAME]
       Boot (or reattach to) the session of CONFIG and execute the steps; default:
       boot start_run wait 2 stop_run shutdown
+      With backend: kubernetes, the cluster is the kubeconfig's (--kubeconfig, else
+      KUBECONFIG, else ~/.kube/config) context named by spec.kubernetes.context, else
+      --context, else the current context.
       STEP is a transition or sequence of the FSM (boot, conf, start, start_run, ...),
       "wait SECONDS", "exclude PATH", "include PATH", "goto STATE", "recover" or "abort".
       Options after a step apply to it: --run-number N --run-type TEST|PROD
       --trigger-rate HZ --disable-data-storage --timeout 10s --on SEGMENT/PATH
-  baton status CONFIG [--json] [--baton-dir DIR]
-      The tree of the session as recorded, checked against the live processes.
+  baton status CONFIG [--json] [--baton-dir DIR] [--kubeconfig FILE] [--context NAME]
+      The tree of the session as recorded, checked against the live processes (on
+      kubernetes: against the session's pods, with kubectl's status words and nodes).
   baton fsm [CONFIG] [--format mermaid|dot]
       The state machine (the DUNE default, or CONFIG's own) as a diagram.
   baton validate FILE... [--format text|json]
@@ -36,18 +41,19 @@ configuration, 3 the session is controlled by another process, 130 interrupted.`
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const flags = extractFlags(rest, ['--json', '--force'], ['--baton-dir', '--format', '-o', '--output']);
+  const flags = extractFlags(rest, ['--json', '--force'], ['--baton-dir', '--format', '-o', '--output', '--kubeconfig', '--context']);
   try {
     switch (command) {
       case 'run': {
         const [config, ...steps] = flags.positional;
         if (!config) throw new UsageError('baton run needs a configuration file');
-        return await runCommand({ config, steps, json: flags.bool.has('--json'), batonDir: flags.values['--baton-dir'], out: process.stdout });
+        const kubernetes = { kubeconfig: flags.values['--kubeconfig'], context: flags.values['--context'] };
+        return await runCommand({ config, steps, json: flags.bool.has('--json'), batonDir: flags.values['--baton-dir'], kubernetes, out: process.stdout });
       }
       case 'status': {
         const [config] = flags.positional;
         if (!config) throw new UsageError('baton status needs a configuration file');
-        const status = await readStatus(config, flags.values['--baton-dir']);
+        const status = await readStatus(config, flags.values['--baton-dir'], { kubeconfig: flags.values['--kubeconfig'], context: flags.values['--context'] });
         process.stdout.write(flags.bool.has('--json') ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);
         return 0;
       }
@@ -92,7 +98,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`baton: ${err.message}; nothing was changed\n`);
       return 3;
     }
-    if (err instanceof SessionError) {
+    if (err instanceof KubeConfigError) {
+      process.stderr.write(`baton: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof SessionError || err instanceof KubernetesError) {
       process.stderr.write(`baton: ${err.message}\n`);
       return EXIT_FAILED;
     }

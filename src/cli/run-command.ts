@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { loadRunConfig } from '../core/config/load';
 import { formatReport, type ExecutionReport } from '../core/control/report';
-import { openLocalSession, type SessionHandle } from '../core/control/open-session';
+import { openSession, type KubernetesOpenOptions, type SessionHandle } from '../core/control/open-session';
 import { SessionError, type SequenceReport, type Session } from '../core/control/session';
 import { LiveView } from './live-view';
 import { parseSteps, DEFAULT_STEPS, type Step } from './args';
@@ -11,6 +11,8 @@ export interface RunOptions {
   steps: string[];
   json: boolean;
   batonDir?: string;
+  /** kubeconfig and context for backend: kubernetes. */
+  kubernetes?: KubernetesOpenOptions;
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
 }
 
@@ -26,7 +28,7 @@ export const EXIT_INTERRUPTED = 130;
 export async function runCommand(opts: RunOptions): Promise<number> {
   const steps: Step[] = parseSteps(opts.steps.length ? opts.steps : DEFAULT_STEPS);
   const config = loadRunConfig(opts.config);
-  const handle = await openLocalSession(config, { batonDir: opts.batonDir });
+  const handle = await openSession(config, { batonDir: opts.batonDir, kubernetes: opts.kubernetes });
   const { session } = handle;
   const write = (s: string) => opts.out.write(s);
   const stopJson = opts.json ? session.events.subscribe((e) => write(`${JSON.stringify(e)}\n`)) : undefined;

@@ -10,6 +10,13 @@ import { readLockOwner, isOwnerAlive } from '../core/util/lock-file';
 import { isSameProcess } from '../core/util/process-info';
 import { tcpPing } from '../core/protocol/ping';
 import * as path from 'node:path';
+import { loadKubeAccess, describeKubeError, kubeErrorStatus, KubernetesError } from '../core/backends/kubernetes/kube-access';
+import { decodeClusterState } from '../core/backends/kubernetes/cluster-state';
+import { ANNOTATION_PORT, ANNOTATION_STATE, LABEL_APP, sessionSelector } from '../core/backends/kubernetes/pod-spec';
+import { podIsFinished, podProblem, podStatusText } from '../core/backends/kubernetes/pod-status';
+import type { RunConfig } from '../core/config/types';
+import type { V1Pod } from '../core/backends/kubernetes/client';
+import type { SessionStateRecord } from '../core/control/session-state';
 
 export interface StatusRow {
   path: string;
@@ -22,6 +29,8 @@ export interface StatusRow {
   port?: number;
   alive?: boolean;
   answering?: boolean;
+  /** Kubernetes backend: the pod's status words (as kubectl shows them) and node. */
+  pod?: { status: string; node?: string; address?: string };
 }
 
 export interface SessionStatus {
@@ -37,8 +46,9 @@ export interface SessionStatus {
  * processes themselves (alive, same process, answering on its port), without taking the
  * session lock, so it works while another process controls the session.
  */
-export async function readStatus(configFile: string, batonDir = '.baton'): Promise<SessionStatus> {
+export async function readStatus(configFile: string, batonDir = '.baton', kubernetes: { kubeconfig?: string; context?: string } = {}): Promise<SessionStatus> {
   const config = loadRunConfig(configFile);
+  if (config.backend === 'kubernetes') return readClusterStatus(config, batonDir, kubernetes);
   const dir = sessionDirFor(path.resolve(batonDir), config.name);
   const [state, record, owner] = await Promise.all([readSessionState(dir), LocalProcessManager.readRecord(dir), readLockOwner(path.join(dir, 'session.lock'))]);
   const procs = new Map((record?.apps ?? []).map((p) => [p.name, p]));
@@ -72,6 +82,54 @@ export async function readStatus(configFile: string, batonDir = '.baton'): Promi
   };
 }
 
+/**
+ * A kubernetes session as the cluster shows it: pods by the session's labels, the FSM
+ * state from the namespace annotation (else this machine's record), each pod pinged.
+ */
+async function readClusterStatus(config: RunConfig, batonDir: string, k: { kubeconfig?: string; context?: string }): Promise<SessionStatus> {
+  const access = loadKubeAccess({ kubeconfig: k.kubeconfig, context: config.kubernetes.context ?? k.context });
+  const namespace = config.kubernetes.namespace;
+  const core = access.core();
+  let annotations: Record<string, string> = {};
+  let pods: V1Pod[] = [];
+  try {
+    const ns = await core.readNamespace({ name: namespace });
+    annotations = ns.metadata?.annotations ?? {};
+    pods = (await core.listNamespacedPod({ namespace, labelSelector: sessionSelector(config.name) })).items;
+  } catch (err) {
+    if (kubeErrorStatus(err) !== 404) throw new KubernetesError(describeKubeError(err, `read session ${config.name} in namespace ${namespace}`, access));
+  }
+  const dir = sessionDirFor(path.resolve(batonDir), config.name);
+  const state: SessionStateRecord | undefined = decodeClusterState(annotations[ANNOTATION_STATE], config) ?? (await readSessionState(dir));
+  const owner = await readLockOwner(path.join(dir, 'session.lock'));
+  const byApp = new Map(pods.map((p) => [p.metadata?.labels?.[LABEL_APP] ?? p.metadata?.name ?? '', p]));
+  const fsm = Fsm.compile(config.fsm ?? DEFAULT_FSM);
+  const tree = new ControlTree(config.root, fsm, new EventStream());
+  for (const node of tree.walk()) {
+    const rec = state?.nodes[node.path];
+    if (!rec || node.kind === 'root') continue;
+    if (!rec.included) node.setIncluded(false);
+    if (node.kind === 'app' && fsm.isState(rec.state)) node.force(rec.state, rec.error);
+  }
+  const depthOf = (p: string) => p.split('/').length;
+  const rows = await Promise.all(
+    [...tree.walk()].filter((n) => n.kind !== 'root').map(async (node): Promise<StatusRow> => {
+      if (node.kind !== 'app') return { path: node.path, kind: 'segment', depth: depthOf(node.path), state: node.state, included: node.includedHere };
+      const pod = byApp.get(node.name);
+      const alive = !!pod && !podIsFinished(pod) && !pod.metadata?.deletionTimestamp;
+      const port = Number(pod?.metadata?.annotations?.[ANNOTATION_PORT]) || node.config.port || undefined;
+      const address = pod?.status?.podIP || undefined;
+      const row: StatusRow = { path: node.path, kind: 'app', depth: depthOf(node.path), state: node.state, included: node.includedHere, error: node.error?.message, port, alive };
+      if (pod) row.pod = { status: podStatusText(pod), node: pod.spec?.nodeName, address };
+      if (alive && address && port) row.answering = await tcpPing(address, port, 500);
+      if (pod && !alive && !row.error) row.error = podProblem(pod);
+      if (!pod && row.state !== fsm.initial && row.state !== fsm.errorState) row.error = 'no pod on the cluster';
+      return row;
+    }),
+  );
+  return { session: config.name, live: rows.some((r) => r.alive), controller: owner ? { pid: owner.pid, alive: isOwnerAlive(owner) } : undefined, run: state?.run, rows };
+}
+
 export function formatStatus(s: SessionStatus): string {
   const lines: string[] = [];
   const ctl = s.controller?.alive ? `controlled by process ${s.controller.pid}` : 'no controller attached';
@@ -79,7 +137,8 @@ export function formatStatus(s: SessionStatus): string {
   for (const r of s.rows) {
     const name = `${'  '.repeat(r.depth)}${r.path.split('/').pop()}`.padEnd(28);
     const state = (r.included ? r.state : `${r.state} (excluded)`).padEnd(12);
-    const proc = r.kind === 'app' && r.pid ? ` pid ${r.pid} ${r.alive ? (r.answering ? 'up' : 'not answering') : 'dead'}` : '';
+    const health = r.alive ? (r.answering ? 'up' : 'not answering') : 'dead';
+    const proc = r.kind !== 'app' ? '' : r.pod ? ` pod ${r.pod.status}${r.pod.node ? ` on ${r.pod.node}` : ''} ${health}` : r.pid ? ` pid ${r.pid} ${health}` : '';
     const port = r.kind === 'app' && r.port ? ` :${r.port}` : '';
     lines.push(`${name} ${state}${proc}${port}${r.error ? `  ${r.error}` : ''}`);
   }

@@ -29,6 +29,19 @@ export interface AppProcessInfo {
   expected?: boolean;
   logFile?: string;
   startedAt?: number;
+  /** Kubernetes backend: the application's pod, and its status in kubectl's words. */
+  pod?: PodInfo;
+}
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  /** The node it was scheduled on. */
+  node?: string;
+  /** kubectl's STATUS column: Pending, ContainerCreating, Running, ImagePullBackOff, ... */
+  status: string;
+  /** Why it is not running as it should (e.g. the scheduler's message), if anything. */
+  problem?: string;
 }
 
 export interface StartOptions {
@@ -39,7 +52,7 @@ export interface StartOptions {
 
 /**
  * How the controller starts and stops applications. Implemented by the local backend
- * (child processes) and later by Kubernetes (pods).
+ * (child processes) and the Kubernetes backend (pods).
  */
 export interface ProcessManager {
   readonly kind: string;
@@ -53,6 +66,8 @@ export interface ProcessManager {
   list(): AppProcessInfo[];
   /** Called on every process exit, expected or not, as soon as it happens. Returns an unsubscribe function. */
   onExit(listener: (info: AppProcessInfo) => void): () => void;
+  /** Optional: status changes short of an exit (e.g. a pod's status words). Returns an unsubscribe function. */
+  onChange?(listener: (info: AppProcessInfo) => void): () => void;
   /** Kill everything still running and release resources. */
   dispose(): Promise<void>;
 }

@@ -7,6 +7,11 @@ import {
   DEFAULT_TIMEOUT_MS,
   type AppConfig,
   type ExecConfig,
+  type KubernetesSettings,
+  type NodeRule,
+  type Placement,
+  type PodRule,
+  type Toleration,
   type OrderTable,
   type RunConfig,
   type SegmentConfig,
@@ -87,10 +92,14 @@ class Builder {
       file: path.resolve(this.file),
       text,
       execs,
-      timeouts: { default: DEFAULT_TIMEOUT_MS, ...timeouts(spec.timeouts) },
+      // No built-in default here: a front end's default (VS Code's baton.timeouts.default) comes
+      // after the configuration's own tables and before DEFAULT_TIMEOUT_MS (see Session).
+      timeouts: timeouts(spec.timeouts),
       terminateGraceMs: spec.terminateGrace === undefined ? DEFAULT_GRACE_MS : parseDuration(spec.terminateGrace) ?? DEFAULT_GRACE_MS,
       root,
       fsm: spec.fsm === undefined ? undefined : Fsm.fromData(spec.fsm, `${this.file}: spec.fsm`),
+      labels: stringMap((top.metadata as Obj).labels),
+      kubernetes: kubernetes(spec.kubernetes as Obj | undefined, name),
     };
   }
 
@@ -123,6 +132,13 @@ class Builder {
       env: env(raw.env),
       timeouts: timeouts(raw.timeouts),
       commands,
+      image: raw.image as string | undefined,
+      placement: placement(raw.placement as Obj | undefined),
+      resources: { requests: stringMap((raw.resources as Obj | undefined)?.requests), limits: stringMap((raw.resources as Obj | undefined)?.limits) },
+      mounts: ((raw.mounts as Obj[] | undefined) ?? []).map((m) => ({ hostPath: m.hostPath as string, path: m.path as string, readOnly: m.readOnly === true })),
+      privileged: raw.privileged === true,
+      hostNetwork: raw.hostNetwork === true,
+      preStop: raw.preStop === undefined ? undefined : strings(raw.preStop),
       where: this.where(at),
     };
   }
@@ -134,6 +150,7 @@ class Builder {
       args: strings(raw.args),
       env: env(raw.env),
       cwd: raw.cwd as string | undefined,
+      image: raw.image as string | undefined,
     };
   }
 
@@ -166,3 +183,33 @@ function order(raw: unknown): OrderTable {
   return out;
 }
 
+
+function stringMap(raw: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries((raw as Obj | undefined) ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+function kubernetes(raw: Obj | undefined, name: string): KubernetesSettings {
+  const k = raw ?? {};
+  return {
+    context: k.context as string | undefined,
+    namespace: (k.namespace as string | undefined) ?? name,
+    image: k.image as string | undefined,
+    imagePullPolicy: k.imagePullPolicy as KubernetesSettings['imagePullPolicy'],
+    imagePullSecrets: strings(k.imagePullSecrets),
+    serviceAccount: k.serviceAccount as string | undefined,
+    listenerHost: k.listenerHost as string | undefined,
+  };
+}
+
+function placement(raw: Obj | undefined): Placement {
+  const p = raw ?? {};
+  const podRules = (list: unknown): PodRule[] =>
+    ((list as Obj[] | undefined) ?? []).map((r) => ({ apps: strings(r.apps), strict: r.strict !== false, weight: r.weight as number | undefined, topologyKey: r.topologyKey as string | undefined }));
+  return {
+    nodeSelector: stringMap(p.nodeSelector),
+    nodeAffinity: ((p.nodeAffinity as Obj[] | undefined) ?? []).map((r): NodeRule => ({ key: r.key as string, operator: r.operator as NodeRule['operator'], values: strings(r.values), strict: r.strict !== false, weight: r.weight as number | undefined })),
+    affinity: podRules(p.affinity),
+    antiAffinity: podRules(p.antiAffinity),
+    tolerations: ((p.tolerations as Obj[] | undefined) ?? []).map((t) => ({ ...t }) as Toleration),
+  };
+}

@@ -15,6 +15,8 @@ export interface ExecConfig {
   /** Values may be literals, `getenv`, `getenv:DEFAULT` or `getenv_ifset`. */
   env: Record<string, string>;
   cwd?: string;
+  /** Container image on the kubernetes backend; overrides spec.kubernetes.image. */
+  image?: string;
 }
 
 /** Milliseconds per transition name, plus `default`. */
@@ -36,7 +38,69 @@ export interface AppConfig {
   timeouts: TimeoutTable;
   /** Per-transition command data merged into what Baton sends (e.g. conf module data). */
   commands: Record<string, Record<string, unknown>>;
+  /** Kubernetes backend only: container image, overriding the exec's and spec.kubernetes.image. */
+  image?: string;
+  placement: Placement;
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  mounts: HostMount[];
+  privileged: boolean;
+  hostNetwork: boolean;
+  /** Command run in the container before SIGTERM on terminate. */
+  preStop?: string[];
   where: SourceLocation;
+}
+
+/** A node-label rule: strict rules are required, others preferred with a weight. */
+export interface NodeRule {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+  values: string[];
+  strict: boolean;
+  weight?: number;
+}
+
+/** (Anti-)affinity with other applications of the configuration. */
+export interface PodRule {
+  apps: string[];
+  strict: boolean;
+  weight?: number;
+  topologyKey?: string;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Equal' | 'Exists';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+export interface Placement {
+  nodeSelector: Record<string, string>;
+  nodeAffinity: NodeRule[];
+  affinity: PodRule[];
+  antiAffinity: PodRule[];
+  tolerations: Toleration[];
+}
+
+export interface HostMount {
+  hostPath: string;
+  path: string;
+  readOnly: boolean;
+}
+
+/** spec.kubernetes: where and how the session's pods run. */
+export interface KubernetesSettings {
+  /** kubeconfig context; default: the one chosen by the user, else the current context. */
+  context?: string;
+  /** The session's namespace; default metadata.name. */
+  namespace: string;
+  image?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  imagePullSecrets: string[];
+  serviceAccount?: string;
+  /** Address advertised to pods for command replies (and bound); default: auto-detected. */
+  listenerHost?: string;
 }
 
 export interface SegmentConfig {
@@ -60,6 +124,10 @@ export interface RunConfig {
   terminateGraceMs: number;
   root: SegmentConfig;
   fsm?: FsmDefinition;
+  /** metadata.labels, copied to Kubernetes objects. */
+  labels: Record<string, string>;
+  /** spec.kubernetes, always filled in (defaults) so that the backend can be chosen late. */
+  kubernetes: KubernetesSettings;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;

@@ -1,14 +1,34 @@
 import * as path from 'node:path';
 import type { RunConfig } from '../config/types';
+import type { ProcessManager } from '../backends/process-manager';
 import { LocalProcessManager } from '../backends/local/local-process-manager';
 import { acquireSessionLock, type SessionLock } from '../backends/local/session-lock';
+import { loadKubeAccess } from '../backends/kubernetes/kube-access';
+import { KubernetesProcessManager } from '../backends/kubernetes/kubernetes-process-manager';
+import { detectListenerAddress } from '../backends/kubernetes/listener-address';
+import { decodeClusterState, encodeClusterState } from '../backends/kubernetes/cluster-state';
 import { Session, type SessionOptions } from './session';
-import { readSessionState, SessionStateRecorder } from './session-state';
+import { readSessionState, snapshotSession, SessionStateRecorder, type SessionStateRecord } from './session-state';
 
 export interface OpenSessionOptions extends Partial<Omit<SessionOptions, 'batonDir' | 'processManager'>> {
   /** The `.baton` directory (default: `.baton` in the current directory). */
   batonDir?: string;
   log?: (msg: string) => void;
+  /** The kubernetes backend's choices from the command line or the user's settings. */
+  kubernetes?: KubernetesOpenOptions;
+}
+
+export interface KubernetesOpenOptions {
+  /** kubeconfig file or ':'-separated list (default $KUBECONFIG, else ~/.kube/config). */
+  kubeconfig?: string;
+  /** Context when the configuration names none (default: the kubeconfig's current one). */
+  context?: string;
+  /** Address advertised to pods for replies when the configuration gives none (default: auto-detected). */
+  listenerHost?: string;
+  /** Follow application logs into local files (default true). */
+  followLogs?: boolean;
+  /** One API request taking longer counts as the cluster being unreachable (default 15 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface SessionHandle {
@@ -30,12 +50,22 @@ export function sessionDirFor(batonDir: string, session: string): string {
 }
 
 /**
+ * Opens the session of a configuration on the backend it names: takes the session lock,
+ * adopts what an earlier controller left running (local processes from the session's
+ * record, pods from the cluster's labels and annotations) with their FSM states, or
+ * starts fresh.
+ */
+export function openSession(config: RunConfig, opts: OpenSessionOptions = {}): Promise<SessionHandle> {
+  return config.backend === 'kubernetes' ? openKubernetesSession(config, opts) : openLocalSession(config, opts);
+}
+
+/**
  * Opens the local session of a configuration: takes the session lock (refusing a second
  * controller), adopts applications a previous controller left running and restores their
  * FSM states, or starts fresh.
  */
 export async function openLocalSession(config: RunConfig, opts: OpenSessionOptions = {}): Promise<SessionHandle> {
-  if (config.backend !== 'local') throw new Error(`${config.file}: backend "${config.backend}" is not available yet; use backend: local`);
+  if (config.backend !== 'local') throw new Error(`${config.file}: backend is "${config.backend}", not local; open it with openSession`);
   const batonDir = path.resolve(opts.batonDir ?? '.baton');
   const sessionDir = sessionDirFor(batonDir, config.name);
   const lock: SessionLock = await acquireSessionLock(sessionDir, { session: config.name });
@@ -45,7 +75,7 @@ export async function openLocalSession(config: RunConfig, opts: OpenSessionOptio
     const record = await LocalProcessManager.readRecord(sessionDir);
     pm = record ? await LocalProcessManager.adopt({ session: config.name, sessionDir, log: opts.log }) : new LocalProcessManager({ session: config.name, sessionDir, log: opts.log });
     session = await Session.open(config, { ...opts, batonDir, processManager: pm });
-    const { reattached, lost } = await restore(session, sessionDir, pm);
+    const { reattached, lost } = await restore(session, pm, await readSessionState(sessionDir));
     const recorder = new SessionStateRecorder(session, sessionDir);
     await recorder.flush();
     const s = session;
@@ -80,8 +110,99 @@ export async function openLocalSession(config: RunConfig, opts: OpenSessionOptio
   }
 }
 
-async function restore(session: Session, sessionDir: string, pm: LocalProcessManager): Promise<{ reattached: boolean; lost: string[] }> {
-  const saved = await readSessionState(sessionDir);
+/**
+ * Opens the kubernetes session of a configuration. The context is the configuration's
+ * spec.kubernetes.context, else the caller's choice, else the kubeconfig's current one.
+ * The FSM state of a live session comes from this machine's record when there is one,
+ * else from the namespace (so a second operator elsewhere sees the same truth), and is
+ * written to both after every transition.
+ */
+export async function openKubernetesSession(config: RunConfig, opts: OpenSessionOptions = {}): Promise<SessionHandle> {
+  if (config.backend !== 'kubernetes') throw new Error(`${config.file}: backend is "${config.backend}", not kubernetes`);
+  const k = opts.kubernetes ?? {};
+  const access = loadKubeAccess({ kubeconfig: k.kubeconfig, context: config.kubernetes.context ?? k.context });
+  const batonDir = path.resolve(opts.batonDir ?? '.baton');
+  const sessionDir = sessionDirFor(batonDir, config.name);
+  const lock: SessionLock = await acquireSessionLock(sessionDir, { session: config.name });
+  let pm: KubernetesProcessManager | undefined;
+  let session: Session | undefined;
+  try {
+    // The backend's messages reach every front end through the session's events once it exists.
+    const sink: { events?: Session['events'] } = {};
+    const say = (level: 'info' | 'warn', message: string) => {
+      opts.log?.(message);
+      sink.events?.emit({ type: 'log', level, message });
+    };
+    pm = await KubernetesProcessManager.open({ access, config, sessionDir, log: (m) => say('info', m), warn: (m) => say('warn', m), followLogs: k.followLogs, requestTimeoutMs: k.requestTimeoutMs });
+    const listenerHost = config.kubernetes.listenerHost ?? k.listenerHost ?? (await detectListenerAddress(access.server));
+    session = await Session.open(config, { ...opts, batonDir, processManager: pm, listenerHost, answerHost: opts.answerHost ?? listenerHost });
+    sink.events = session.events;
+    const local = await readSessionState(sessionDir);
+    const fromCluster = decodeClusterState(pm.recordedState, config);
+    const { reattached, lost } = await restore(session, pm, fromCluster ?? local);
+    const recorder = new SessionStateRecorder(session, sessionDir);
+    await recorder.flush();
+    const s = session;
+    const manager = pm;
+    const clusterRecorder = new ClusterStateRecorder(s, manager);
+    let closed = false;
+    return {
+      session: s,
+      sessionDir,
+      reattached,
+      lost,
+      async close(closeOpts = {}) {
+        if (closed) return;
+        closed = true;
+        const anyAlive = manager.list().some((p) => p.alive);
+        await recorder.dispose();
+        await clusterRecorder.dispose();
+        await s.close();
+        if (closeOpts.keepRunning && anyAlive) {
+          await manager.detach();
+        } else {
+          await manager.dispose();
+          await SessionStateRecorder.remove(sessionDir);
+        }
+        await lock.release();
+      },
+    };
+  } catch (err) {
+    await session?.close().catch(() => undefined);
+    // A session that never opened must not leave what it found: only detach.
+    await pm?.detach().catch(() => undefined);
+    await lock.release().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Writes the FSM state to the namespace after each finished transition (one request each). */
+class ClusterStateRecorder {
+  private readonly unsubscribe: () => void;
+  private writing: Promise<void> = Promise.resolve();
+  private last?: string;
+
+  constructor(private readonly session: Session, private readonly pm: KubernetesProcessManager) {
+    this.unsubscribe = session.events.subscribe((e) => {
+      if (e.type === 'transition' && e.phase === 'finished') this.flush();
+    });
+  }
+
+  private flush(): void {
+    const json = encodeClusterState(snapshotSession(this.session));
+    if (json === this.last) return;
+    this.last = json;
+    this.writing = this.writing.then(() => this.pm.recordState(json)).catch(() => undefined);
+  }
+
+  async dispose(): Promise<void> {
+    this.unsubscribe();
+    this.flush();
+    await this.writing;
+  }
+}
+
+async function restore(session: Session, pm: ProcessManager, saved: SessionStateRecord | undefined): Promise<{ reattached: boolean; lost: string[] }> {
   const alive = new Set(pm.list().filter((p) => p.alive).map((p) => p.name));
   const lost: string[] = [];
   // Applications the configuration no longer names could never be stopped by anyone.

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { RunConfig } from '../config/types';
+import { DEFAULT_TIMEOUT_MS, type RunConfig } from '../config/types';
 import type { AppLaunchSpec, AppProcessInfo, ProcessManager } from '../backends/process-manager';
 import { buildEnvironment } from '../backends/local/environment';
 import { DEFAULT_FSM } from '../fsm/default-fsm';
@@ -32,6 +32,8 @@ export interface SessionOptions {
   answerHost?: string;
   /** Time allowed for an application to acknowledge a command with 202. */
   postTimeoutMs?: number;
+  /** Reply timeout for applications whose configuration sets none (default DEFAULT_TIMEOUT_MS). */
+  defaultTimeoutMs?: number;
 }
 
 export interface SequenceReport {
@@ -243,7 +245,8 @@ export class Session {
         let outcome: Outcome = 'ok';
         let why: string | undefined;
         try {
-          if (pm.info(app.name)?.alive) await pm.kill(app.name);
+          // Also for applications that already died: a dead pod still has to be deleted.
+          if (pm.info(app.name)) await pm.kill(app.name);
         } catch (err) {
           outcome = 'failed';
           why = `could not kill: ${(err as Error).message}`;
@@ -456,7 +459,7 @@ export class Session {
   private timeoutTables(app: AppNode) {
     const tables = [app.config.timeouts];
     for (let p = app.parent; p; p = p.parent) tables.push(p.config.timeouts);
-    tables.push(this.config.timeouts);
+    tables.push(this.config.timeouts, { default: this.opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS });
     return tables;
   }
 
