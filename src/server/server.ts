@@ -34,9 +34,21 @@ import {
   type OutlineSymbol,
 } from '../core/config/services';
 import { validateRunConfig } from '../core/config/validate';
+import type { ClusterSettings } from '../core/backends/kubernetes/cluster-info-provider';
+
+/** A cluster provider the client's settings can reconfigure (the Kubernetes one). */
+export type ServerClusterProvider = ClusterInfoProvider & { configure?(settings: ClusterSettings): void; dispose?(): void };
+
+/**
+ * How the client passes cluster settings: as `initializationOptions.cluster` at start, then
+ * as `settings.batonCluster` of `workspace/didChangeConfiguration`.
+ */
+export interface ClusterSettingsMessage {
+  batonCluster?: ClusterSettings;
+}
 
 export interface ServerOptions {
-  cluster?: ClusterInfoProvider;
+  cluster?: ServerClusterProvider;
   /** Quiet time after the last edit before a document is validated again. */
   debounceMs?: number;
   /** The environment `getenv` values are checked against. */
@@ -84,7 +96,7 @@ function toSymbol(s: OutlineSymbol): DocumentSymbol {
  * there becomes an empty answer rather than an error the editor would surface.
  */
 export function startServer(connection: Connection, opts: ServerOptions = {}): void {
-  const cluster = opts.cluster ?? NO_CLUSTER;
+  const cluster: ServerClusterProvider = opts.cluster ?? NO_CLUSTER;
   const debounceMs = opts.debounceMs ?? 150;
   const documents = new TextDocuments(TextDocument);
   const parsed = new Map<string, { version: number; doc: ConfigDocument }>();
@@ -124,8 +136,11 @@ export function startServer(connection: Connection, opts: ServerOptions = {}): v
     const td = documents.get(uri);
     // A newer version has its own timer; a closed document must stay cleared.
     if (!td || td.version !== version) return;
+    // The cluster answers from its cache: validation never waits for the network.
+    const snapshot = cluster.snapshot ? (context: string | undefined) => cluster.snapshot!(context) : undefined;
+    const clusterProblem = cluster.problem ? (context: string | undefined) => cluster.problem!(context) : undefined;
     const diagnostics = safe('validation', [] as Diagnostic[], () =>
-      validateRunConfig(td.getText(), { file: uri, env: opts.env ?? process.env, nodeCount: cluster.nodeCount?.() }).map(toLspDiagnostic),
+      validateRunConfig(td.getText(), { file: uri, env: opts.env ?? process.env, nodeCount: cluster.nodeCount?.(), cluster: snapshot, clusterProblem }).map(toLspDiagnostic),
     );
     publish({ uri, version, diagnostics });
   };
@@ -137,6 +152,15 @@ export function startServer(connection: Connection, opts: ServerOptions = {}): v
     pending.set(uri, setTimeout(() => validate(uri, version), debounceMs));
   };
 
+  // What the cluster knows changed (a node relabelled, a context reachable at last): check every open document again.
+  const unsubscribeCluster = cluster.onDidChange?.(() => {
+    for (const td of documents.all()) schedule(td);
+  });
+  connection.onDidChangeConfiguration((params) => {
+    const settings = (params.settings as ClusterSettingsMessage | null)?.batonCluster;
+    if (settings) cluster.configure?.(settings);
+  });
+
   documents.onDidOpen((e) => schedule(e.document));
   documents.onDidChangeContent((e) => schedule(e.document));
   documents.onDidClose((e) => {
@@ -146,8 +170,10 @@ export function startServer(connection: Connection, opts: ServerOptions = {}): v
     publish({ uri: e.document.uri, diagnostics: [] });
   });
 
-  connection.onInitialize(
-    (): InitializeResult => ({
+  connection.onInitialize((params): InitializeResult => {
+    const settings = (params.initializationOptions as { cluster?: ClusterSettings } | null | undefined)?.cluster;
+    if (settings) cluster.configure?.(settings);
+    return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         completionProvider: { triggerCharacters: [':', ' ', '-', '[', ',', '{'] },
@@ -158,8 +184,8 @@ export function startServer(connection: Connection, opts: ServerOptions = {}): v
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       },
       serverInfo: { name: 'baton-language-server' },
-    }),
-  );
+    };
+  });
 
   connection.onCompletion(async (params, token): Promise<CompletionItem[]> => {
     const doc = model(params.textDocument.uri);
@@ -169,7 +195,7 @@ export function startServer(connection: Connection, opts: ServerOptions = {}): v
     let nodeLabels: Record<string, string[]> | undefined;
     if (wantsNodeLabels(ctx)) {
       try {
-        nodeLabels = await cluster.nodeLabels();
+        nodeLabels = await cluster.nodeLabels(kubernetesContext(doc.data));
       } catch {
         nodeLabels = undefined; // an unreachable cluster only means fewer suggestions
       }
@@ -232,7 +258,15 @@ export function startServer(connection: Connection, opts: ServerOptions = {}): v
   connection.onShutdown(() => {
     for (const t of pending.values()) clearTimeout(t);
     pending.clear();
+    unsubscribeCluster?.();
+    cluster.dispose?.();
   });
 
   documents.listen(connection);
+}
+
+/** The context a configuration names (`spec.kubernetes.context`), if any. */
+function kubernetesContext(data: unknown): string | undefined {
+  const k = (data as { spec?: { kubernetes?: { context?: unknown } } } | null)?.spec?.kubernetes;
+  return typeof k?.context === 'string' ? k.context : undefined;
 }

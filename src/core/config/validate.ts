@@ -4,6 +4,8 @@ import { fastParse, type FastParsed } from './fast-yaml';
 import { schemaDiagnostics } from './schema-check';
 import { semanticDiagnostics } from './semantic-checks';
 import { YamlIndex } from './yaml-positions';
+import { clusterDiagnostics, clusterUnavailable } from './services/cluster-checks';
+import { schedulableNodeCount, type ClusterSnapshot } from './services/cluster-info';
 
 export type { BatonDiagnostic, DiagnosticCode, Position, Range, Severity } from './diagnostic';
 export { DIAGNOSTIC_CODES } from './diagnostic';
@@ -15,6 +17,13 @@ export interface ValidateOptions {
   env?: NodeJS.ProcessEnv;
   /** Nodes available to the kubernetes backend; enables the anti-affinity check. */
   nodeCount?: number;
+  /**
+   * The cached nodes of a kubeconfig context (undefined: the selected one), asked only for
+   * `backend: kubernetes`; enables the cluster checks. Must answer at once, from a cache.
+   */
+  cluster?: (context: string | undefined) => ClusterSnapshot | undefined;
+  /** Why that context has no snapshot, when known; reported as information at the context. */
+  clusterProblem?: (context: string | undefined) => string | undefined;
 }
 
 /** Far above any real configuration (5,000 apps is ~0.5 MB); parsing more would stall an editor. */
@@ -135,13 +144,35 @@ function analyse(text: string, opts: ValidateOptions): Analysis {
   } catch (err) {
     rest.push(internal(err));
   }
+  let snapshot: ClusterSnapshot | undefined;
   try {
-    rest.push(...semanticDiagnostics(data, index, { env: opts.env, nodeCount: opts.nodeCount, schemaErrorFields: rest.map((d) => d.field ?? '') }));
+    snapshot = opts.cluster && clusterSnapshotFor(data, opts.cluster);
+    const problem = !snapshot && opts.clusterProblem ? clusterSnapshotFor(data, (c) => opts.clusterProblem!(c)) : undefined;
+    if (problem) rest.push(clusterUnavailable(data, index, problem));
+  } catch (err) {
+    rest.push(internal(err));
+  }
+  const schemaErrorFields = rest.map((d) => d.field ?? '');
+  try {
+    rest.push(...semanticDiagnostics(data, index, { env: opts.env, nodeCount: opts.nodeCount ?? (snapshot && schedulableNodeCount(snapshot)), schemaErrorFields }));
+  } catch (err) {
+    rest.push(internal(err));
+  }
+  try {
+    if (snapshot) rest.push(...clusterDiagnostics(data, index, snapshot, { schemaErrorFields }));
   } catch (err) {
     rest.push(internal(err));
   }
   rest.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return { diagnostics: [...yamlDiags, ...rest], data, index };
+}
+
+/** The snapshot of the context a kubernetes configuration names (spec.kubernetes.context), or of the selected one. */
+function clusterSnapshotFor<T>(data: unknown, cluster: (context: string | undefined) => T | undefined): T | undefined {
+  const spec = (data as { spec?: { backend?: unknown; kubernetes?: { context?: unknown } } } | null)?.spec;
+  if (typeof spec !== 'object' || spec === null || spec.backend !== 'kubernetes') return undefined;
+  const context = typeof spec.kubernetes === 'object' && spec.kubernetes !== null && typeof spec.kubernetes.context === 'string' ? spec.kubernetes.context : undefined;
+  return cluster(context);
 }
 
 function make(code: DiagnosticCode, message: string, range: BatonDiagnostic['range']): BatonDiagnostic {
