@@ -9,11 +9,9 @@
 //
 // Exit code: 0 when run() resolved, 1 when it rejected (failing tests), 2 for a harness
 // problem (setup missing, timeout, code-server or the extension host died), 128+n on a signal.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync, statSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import path from 'node:path';
-import { CACHE_DIR, MARKER, CHROMIUM, codeServerDir } from './paths.mjs';
+import { closeBrowser, launchChromium, loadPlaywright, openPage, prepareRunDir, remoteUri, setupProblem, startCodeServer, workbenchUrl } from './launch.mjs';
 
 const HARNESS_ERROR = 2;
 const say = (msg) => process.stderr.write(`[vscode-host] ${msg}\n`);
@@ -127,23 +125,6 @@ exports.run = async function run() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function remoteUri(authority, absPath) {
-  return `vscode-remote://${authority}${absPath.split(path.sep).map(encodeURIComponent).join('/')}`;
-}
-
-function pruneOldRuns(tmpRoot) {
-  // Leftovers of crashed or --keep-tmp runs older than a day.
-  if (!existsSync(tmpRoot)) return;
-  for (const name of readdirSync(tmpRoot)) {
-    const p = path.join(tmpRoot, name);
-    try {
-      if (Date.now() - statSync(p).mtimeMs > 24 * 3600_000) rmSync(p, { recursive: true, force: true });
-    } catch {
-      // raced with another run
-    }
-  }
-}
-
 /** Follows a file that another process appends to; calls onData with new text. */
 function tailer(file, onData) {
   let offset = 0;
@@ -172,51 +153,21 @@ async function main() {
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
-  if (!existsSync(MARKER)) {
-    say(`ERROR: ${CACHE_DIR} is not set up. Run: node scripts/vscode-host/setup.mjs`);
+  const problem = setupProblem();
+  if (problem) {
+    say(`ERROR: ${problem}`);
     process.exit(HARNESS_ERROR);
   }
-  if (!existsSync(CHROMIUM)) {
-    say(`ERROR: ${CHROMIUM} not found. Install Debian's chromium: apt-get install -y chromium`);
-    process.exit(HARNESS_ERROR);
-  }
-  const require = createRequire(path.join(CACHE_DIR, 'package.json'));
-  const { chromium } = require('playwright-core');
+  const { chromium } = loadPlaywright();
 
-  const tmpRoot = path.join(CACHE_DIR, 'tmp');
-  pruneOldRuns(tmpRoot);
-  const runDir = path.join(tmpRoot, `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
-  const dirs = {
-    userData: path.join(runDir, 'user-data'),
-    extensions: path.join(runDir, 'extensions'),
-    xdg: path.join(runDir, 'xdg'),
-    harness: path.join(runDir, 'harness'),
-  };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  const workspace = opts.workspace ?? path.join(runDir, 'workspace');
-  mkdirSync(workspace, { recursive: true });
-  mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify({
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'extensions.ignoreRecommendations': true,
-    'security.workspace.trust.enabled': false,
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.enableExperiments': false,
-    'git.enabled': false,
-  }, null, 2));
-  const configYaml = path.join(runDir, 'code-server.yaml');
-  writeFileSync(configYaml, 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n');
+  const prepared = prepareRunDir({ prefix: 'run', workspace: opts.workspace });
+  const { runDir, dirs, workspace } = prepared;
 
   const outFile = path.join(dirs.harness, 'output.log');
   const resultFile = path.join(dirs.harness, 'result.json');
   const entry = path.join(dirs.harness, 'entry.js');
   writeEntry(entry, { target: opts.tests, outFile, resultFile });
   const serverLogFile = path.join(runDir, 'code-server.log');
-  const serverLog = [];
 
   // Everything that must be torn down, whatever happens.
   let server = null;
@@ -236,14 +187,7 @@ async function main() {
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, onSignal);
 
-  function killServer(signal) {
-    if (!server || server.exitCode !== null || server.signalCode !== null) return;
-    try {
-      process.kill(-server.pid, signal); // the whole process group: server, its child, the extension host
-    } catch {
-      try { server.kill(signal); } catch { /* gone */ }
-    }
-  }
+  const killServer = (signal) => server?.kill(signal);
   process.on('exit', () => killServer('SIGKILL'));
 
   const timer = setTimeout(() => finish({
@@ -254,101 +198,44 @@ async function main() {
   let phase = 'starting code-server';
 
   // 1. code-server on loopback, ephemeral port (bind 127.0.0.1:0, the port is read back).
-  const env = {
-    ...process.env,
-    XDG_CONFIG_HOME: path.join(dirs.xdg, 'config'),
-    XDG_DATA_HOME: path.join(dirs.xdg, 'data'),
-    // No gallery, telemetry or update endpoint outside this machine.
-    EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item', resourceUrlTemplate: 'http://127.0.0.1:9/asset/{publisher}/{name}/{version}/{path}' }),
-    CS_TELEMETRY_URL: 'http://127.0.0.1:9/telemetry',
-    CS_DISABLE_GETTING_STARTED_OVERRIDE: '1',
-  };
-  for (const k of Object.keys(env)) {
-    // Inherited from a VS Code terminal, these would confuse the server / extension host.
-    if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE' || k === 'PORT' || k === 'PASSWORD' || k === 'HASHED_PASSWORD') delete env[k];
-  }
   // Tests ask for a screenshot of the page by writing <name>.request here; see the loop below.
   const shotRequests = path.join(dirs.harness, 'screenshot-requests');
   mkdirSync(shotRequests, { recursive: true });
-  env.BATON_SCREENSHOT_REQUESTS = shotRequests;
-  server = spawn(process.execPath, [
-    path.join(codeServerDir(), 'out/node/entry.js'),
-    '--config', configYaml,
-    '--auth', 'none',
-    '--bind-addr', '127.0.0.1:0',
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--disable-getting-started-override',
-    '--disable-proxy',
-    '--ignore-last-opened',
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', dirs.extensions,
-    ...(opts.verbose ? ['--log', 'trace'] : []),
-  ], { cwd: workspace, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-
-  let baseUrl = null;
   let extHostExit = null;
   let automationExit = null;
-  const onServerLine = (line) => {
-    serverLog.push(line);
-    if (opts.verbose) process.stderr.write(`[code-server] ${line}\n`);
-    const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)\/?/.exec(line);
-    if (m && !baseUrl) { baseUrl = m[1]; serverReady(); }
-    // "[ExtensionHostConnection] <pid> Extension Host Process exited with code: 0, signal: null."
-    const x = /Extension Host Process exited with code: (\d+|null), signal: (\S+?)\.?$/.exec(line);
-    if (x) extHostExit = { code: x[1] === 'null' ? null : Number(x[1]), signal: x[2], at: Date.now() };
-  };
-  for (const stream of [server.stdout, server.stderr]) {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) { onServerLine(buf.slice(0, i)); buf = buf.slice(i + 1); }
-    });
-  }
-  server.on('exit', (code, signal) => finish({ code: HARNESS_ERROR, message: `code-server exited unexpectedly (code ${code}, signal ${signal}) during: ${phase}` }));
-  let serverReady;
-  const ready = new Promise((r) => { serverReady = r; });
+  server = startCodeServer(prepared, {
+    env: { BATON_SCREENSHOT_REQUESTS: shotRequests },
+    verbose: opts.verbose,
+    onLine: (line) => {
+      if (opts.verbose) process.stderr.write(`[code-server] ${line}\n`);
+      // "[ExtensionHostConnection] <pid> Extension Host Process exited with code: 0, signal: null."
+      const x = /Extension Host Process exited with code: (\d+|null), signal: (\S+?)\.?$/.exec(line);
+      if (x) extHostExit = { code: x[1] === 'null' ? null : Number(x[1]), signal: x[2], at: Date.now() };
+    },
+  });
+  server.child.on('exit', (code, signal) => finish({ code: HARNESS_ERROR, message: `code-server exited unexpectedly (code ${code}, signal ${signal}) during: ${phase}` }));
 
   // Forward the test output as it arrives.
   const pollOutput = tailer(outFile, (text) => process.stdout.write(text));
   const outputTimer = setInterval(pollOutput, 100);
 
   const run = async () => {
-    await Promise.race([ready, outcome]);
+    await Promise.race([server.ready.catch(() => {}), outcome]);
     if (finished) return;
+    const baseUrl = server.baseUrl;
     const authority = new URL(baseUrl).host;
     say(`code-server ${baseUrl} ready after ${elapsed()}`);
 
     // 2. Chromium, headless, loopback only.
     phase = 'launching chromium';
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--no-proxy-server',
-        // Nothing outside loopback resolves.
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-      ],
-    });
+    browser = await launchChromium(chromium);
     if (finished) return;
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
-    // Newer VS Code builds report through these smoke-test hooks; harmless on 1.100.
-    await page.exposeFunction('codeAutomationLog', (type, args) => {
-      if (opts.verbose) say(`[automation ${type}] ${JSON.stringify(args)}`);
+    const page = await openPage(browser, {
+      viewport: { width: 1440, height: 900 },
+      verbose: opts.verbose,
+      say,
+      onAutomationExit: (code) => { automationExit = { code, at: Date.now() }; },
     });
-    await page.exposeFunction('codeAutomationExit', (code) => {
-      automationExit = { code, at: Date.now() };
-    });
-    page.on('console', (msg) => { if (opts.verbose) process.stderr.write(`[browser ${msg.type()}] ${msg.text()}\n`); });
-    page.on('pageerror', (err) => { if (opts.verbose) process.stderr.write(`[browser pageerror] ${err.message}\n`); });
 
     // 3. The workbench with the extension under development and the test entry.
     phase = 'loading the workbench';
@@ -356,7 +243,7 @@ async function main() {
       ['extensionDevelopmentPath', remoteUri(authority, opts.extension)],
       ['extensionTestsPath', remoteUri(authority, entry)],
     ];
-    const url = `${baseUrl}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const url = workbenchUrl(baseUrl, workspace, payload);
     if (opts.verbose) say(`opening ${url}`);
     await page.goto(url, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.monaco-workbench', { timeout: opts.timeout * 1000 });
@@ -420,17 +307,10 @@ async function main() {
       if (pg) await pg.screenshot({ path: path.join(opts.screenshotDir, 'timeout.png'), timeout: 5000 });
     } catch { /* best effort */ }
   }
-  if (browser) await Promise.race([browser.close().catch(() => {}), sleep(5000)]);
-  if (server.exitCode === null && server.signalCode === null) {
-    server.removeAllListeners('exit');
-    const exited = new Promise((r) => server.once('exit', r));
-    killServer('SIGTERM');
-    if (await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]) === false) killServer('SIGKILL');
-    // The extension host may linger briefly in the same group; make sure the group is gone.
-    await sleep(200);
-  }
-  try { process.kill(-server.pid, 'SIGKILL'); } catch { /* group already gone */ }
-  try { writeFileSync(serverLogFile, serverLog.join('\n') + '\n'); } catch { /* run dir removed */ }
+  await closeBrowser(browser);
+  server.child.removeAllListeners('exit');
+  await server.stop();
+  try { writeFileSync(serverLogFile, server.log.join('\n') + '\n'); } catch { /* run dir removed */ }
 
   const ok = result.code === 0;
   if (ok && !opts.keepTmp) rmSync(runDir, { recursive: true, force: true });
