@@ -3,11 +3,18 @@
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
+// --production (npm run package): minified, no source maps, for the .vsix.
+const production = process.argv.includes('--production');
+// --outdir=DIR: build elsewhere than dist/ (the packager stages the .vsix in a temporary directory).
+const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) ?? 'dist';
 const entries = {
   cli: 'src/cli/main.ts',
   'daq-app': 'src/daq-app/main.ts',
   server: 'src/server/main.ts',
   extension: 'src/extension/extension.ts',
+  // Loaded by the extension with require() on first need, so activation does not pay for them.
+  'language-client': 'src/extension/language-client.ts',
+  'session-core': 'src/extension/session-core.ts',
 };
 
 const ctx = await esbuild.context({
@@ -16,8 +23,9 @@ const ctx = await esbuild.context({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  outdir: 'dist',
-  sourcemap: true,
+  outdir,
+  sourcemap: !production,
+  minify: production,
   external: ['vscode'],
   logLevel: 'warning',
 });

@@ -7,8 +7,11 @@ import type { Session } from '../core/control/session';
 import { formatStepReport, stepFailures } from '../core/control/step-report';
 import type { ControlNode } from '../core/control/tree';
 import { demoConfigText } from './demo-config';
+import { openAppLog } from './logs/log-follower';
+import type { Notifier } from './notifications';
 import { KEEP_RUNNING, TERMINATE, UserError, type SessionManager, type StepReport } from './session-manager';
-import { checkRateInput, checkRunNumberInput, progressMessage, STEP_COMMANDS, stepArguments, stepCommandId } from './session-presentation';
+import { checkRateInput, checkRunNumberInput, stepArguments } from '../core/control/step-arguments';
+import { progressMessage, STEP_COMMANDS, stepCommandId, transitionChoices } from './session-presentation';
 
 /** Options a caller (a test, a script) can pass to a step command to skip every prompt. */
 export interface StepOptions {
@@ -20,6 +23,7 @@ export interface StepOptions {
 export interface CommandDeps {
   manager: SessionManager;
   log: vscode.LogOutputChannel;
+  notify: Notifier;
   extensionUri: vscode.Uri;
 }
 
@@ -50,7 +54,7 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
 }
 
 /** Wraps a handler so refusals become warnings and nothing escapes as an unhandled error. */
-export function guarded(id: string, fn: Handler, log: vscode.LogOutputChannel): Handler {
+export function guarded(id: string, fn: Handler, log: vscode.LogOutputChannel, notify: Notifier): Handler {
   return async (...args) => {
     try {
       return await fn(...args);
@@ -58,10 +62,10 @@ export function guarded(id: string, fn: Handler, log: vscode.LogOutputChannel): 
       const message = (err as Error).message ?? String(err);
       if (err instanceof UserError || (err as Error).name === 'SessionError' || (err as Error).name === 'SessionBusyError') {
         log.warn(`${id}: ${message}`);
-        if (message !== 'Cancelled.') void vscode.window.showWarningMessage(message);
+        if (message !== 'Cancelled.') void notify.show('warning', message);
       } else {
         log.error(`${id}: ${(err as Error).stack ?? message}`);
-        void vscode.window.showErrorMessage(`Baton: ${message}`);
+        void notify.show('error', `Baton: ${message}`);
       }
       return undefined;
     }
@@ -99,14 +103,7 @@ async function pickAndRun(d: CommandDeps, node: ControlNode | undefined): Promis
   const session = d.manager.session;
   if (!session) return selectAndBoot(d, undefined).then(() => undefined);
   const at = node && node.kind !== 'root' ? node.path : '';
-  const allowed = d.manager.activeStep ? [] : session.allowed(at).filter((s) => s !== 'abort');
-  const items: Array<vscode.QuickPickItem & { step: string }> = allowed.map((step) => ({
-    label: `$(${STEP_COMMANDS.find((c) => c.step === step)?.icon ?? (session.fsm.isSequence(step) ? 'run-all' : 'arrow-right')}) ${step}`,
-    description: session.fsm.isSequence(step) ? `sequence: ${session.fsm.sequence(step)!.steps.map((s) => s.transition).join(' → ')}` : `→ ${session.fsm.destination(session.node(at).state, step) || 'same state'}`,
-    step,
-  }));
-  items.push({ label: '$(debug-stop) abort', description: 'kill every application (asks first)', step: 'abort' });
-  if (session.state === session.fsm.errorState) items.push({ label: '$(debug-restart) recover', description: 'clear the error', step: 'recover' });
+  const items = transitionChoices(session, at, d.manager.activeStep !== undefined).map((c) => ({ label: `$(${c.icon}) ${c.step}`, description: c.description, step: c.step }));
   const title = `Baton: ${session.name}${at ? ` / ${at}` : ''} is ${session.describeState(session.node(at))}${d.manager.activeStep ? ` (${d.manager.activeStep} in progress)` : ''}`;
   const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Transition or sequence to run' });
   if (!picked) return undefined;
@@ -116,8 +113,7 @@ async function pickAndRun(d: CommandDeps, node: ControlNode | undefined): Promis
 }
 
 async function promptArgs(session: Session, step: string): Promise<TransitionArgs | undefined> {
-  const seq = session.fsm.sequence(step);
-  const needs = stepArguments(step, seq ? seq.steps.map((s) => s.transition) : []);
+  const needs = stepArguments(session.fsm, step);
   const args: TransitionArgs = {};
   if (needs.runType) {
     const type = await vscode.window.showQuickPick(['TEST', 'PROD'], { title: `Baton: ${step}: run type`, placeHolder: 'Run type' });
@@ -186,7 +182,7 @@ async function notifyFailure(d: CommandDeps, step: string, report: StepReport): 
   const names = failures.slice(0, 5).map((f) => `${f.path} (${f.outcome}${f.reason ? `: ${f.reason}` : ''})`);
   const more = failures.length > 5 ? ` and ${failures.length - 5} more` : '';
   const detail = names.length ? `: ${names.join('; ')}${more}` : 'sequence' in report && report.error ? `: ${report.error}` : '';
-  const choice = await vscode.window.showErrorMessage(`Baton: ${step} failed${detail}`, ...(failures.length ? ['Show log'] : []), 'Open report');
+  const choice = await d.notify.show('error', `Baton: ${step} failed${detail}`, ...(failures.length ? ['Show log'] : []), 'Open report');
   if (choice === 'Show log' && failures[0]) await showLog(d, failures[0].path);
   else if (choice === 'Open report') await openReport(d);
 }
@@ -204,7 +200,7 @@ async function confirmAbort(d: CommandDeps, noPrompt: boolean): Promise<undefine
 
 async function recover(d: CommandDeps): Promise<{ ok: boolean; message: string }> {
   const r = d.manager.requireSession().recover();
-  if (r.ok) void vscode.window.showInformationMessage(`Baton: ${r.message}`);
+  if (r.ok) void d.notify.show('info', `Baton: ${r.message}`);
   else throw new UserError(r.message);
   return r;
 }
@@ -230,7 +226,7 @@ async function setIncluded(d: CommandDeps, included: boolean, arg: unknown): Pro
   const outcomes = included ? await session.include(node.path) : await session.exclude(node.path);
   const bad = outcomes.filter((o) => o.outcome !== 'ok');
   d.log.info(`${verb}d ${node.path}${outcomes.length ? ` (${outcomes.length - bad.length}/${outcomes.length} applications acknowledged)` : ''}`);
-  if (bad.length) void vscode.window.showWarningMessage(`Baton: ${verb} ${node.path}: ${bad.map((b) => `${b.name} ${b.outcome}${b.reason ? ` (${b.reason})` : ''}`).join('; ')}`);
+  if (bad.length) void d.notify.show('warning', `Baton: ${verb} ${node.path}: ${bad.map((b) => `${b.name} ${b.outcome}${b.reason ? ` (${b.reason})` : ''}`).join('; ')}`);
 }
 
 async function showLog(d: CommandDeps, arg: unknown): Promise<void> {
@@ -240,10 +236,8 @@ async function showLog(d: CommandDeps, arg: unknown): Promise<void> {
   if (node.kind !== 'app') throw new UserError(`${node.path} is a segment; pick one of its applications.`);
   const file = (session.processManager.info(node.name) ?? node.process)?.logFile;
   if (!file || !fs.existsSync(file)) throw new UserError(`${node.name} has no log yet (it has not been booted by this session).`);
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-  const editor = await vscode.window.showTextDocument(doc, { preview: true });
-  const end = new vscode.Position(doc.lineCount, 0);
-  editor.revealRange(new vscode.Range(end, end));
+  // A read-only document that follows the file as the application writes (logs/log-follower.ts).
+  await openAppLog(session.name, node.name, file);
 }
 
 function reportText(d: CommandDeps): string {

@@ -1,6 +1,7 @@
 // Pure pieces of the VS Code surface that depend only on the session's state: command ids and
 // titles of FSM steps, context keys for `when` clauses, status-bar text, progress messages.
 // No 'vscode' import, so they are unit-tested in plain Node and checked against package.json.
+import type { Fsm } from '../core/fsm/fsm';
 
 /** Transitions and sequences of the default FSM that get a palette command of their own. */
 export const STEP_COMMANDS: ReadonlyArray<{ step: string; title: string; icon: string }> = [
@@ -91,20 +92,43 @@ export function progressMessage(p: { name: string; done: number; total: number }
   return `${p.name}: ${p.done}/${p.total} application${p.total === 1 ? '' : 's'}`;
 }
 
-/** What a step needs from the operator before it runs. */
-export function stepArguments(step: string, sequenceSteps: readonly string[] = []): { runType: boolean; runNumber: boolean; triggerRate: boolean } {
-  const all = [step, ...sequenceSteps];
-  const starts = all.includes('start');
-  return { runType: starts, runNumber: starts, triggerRate: all.includes('change_rate') };
+/** One entry of the "Run a Transition…" quick pick. */
+export interface TransitionChoice {
+  step: string;
+  /** A codicon id. */
+  icon: string;
+  description: string;
 }
 
-/** Validates a run number typed by the operator; returns a message, or undefined when fine. */
-export function checkRunNumberInput(text: string): string | undefined {
-  if (text.trim() === '') return undefined;
-  return /^\d+$/.test(text.trim()) && Number(text) >= 1 && Number.isSafeInteger(Number(text)) ? undefined : 'a positive integer';
+/** What the quick-pick entries are computed from: the session (or a stand-in) and a node. */
+export interface ChoiceSource {
+  fsm: Pick<Fsm, 'isSequence' | 'sequence' | 'destination' | 'errorState'>;
+  /** Transitions and sequences the node may take now (`Session.allowed`). */
+  allowed(at: string): string[];
+  node(at: string): { state: string };
 }
 
-export function checkRateInput(text: string): string | undefined {
-  const n = Number(text);
-  return text.trim() !== '' && Number.isFinite(n) && n >= 0 ? undefined : 'a non-negative number (Hz)';
+/**
+ * The transitions and sequences the node may take now, from whatever FSM the session uses
+ * (a custom one included), then abort, and recover when the node is in error. Nothing
+ * but abort while a step is in progress.
+ */
+export function transitionChoices(s: ChoiceSource, at: string, busy: boolean): TransitionChoice[] {
+  const state = s.node(at).state;
+  const choices: TransitionChoice[] = (busy ? [] : s.allowed(at).filter((step) => step !== 'abort')).map((step) => {
+    const seq = s.fsm.isSequence(step) ? s.fsm.sequence(step) : undefined;
+    return {
+      step,
+      icon: STEP_COMMANDS.find((c) => c.step === step)?.icon ?? (seq ? 'run-all' : 'arrow-right'),
+      description: seq ? `sequence: ${seq.steps.map((x) => x.transition).join(' → ')}` : `→ ${s.fsm.destination(state, step) || 'same state'}`,
+    };
+  });
+  choices.push({ step: 'abort', icon: 'debug-stop', description: 'kill every application (asks first)' });
+  if (!busy && state === s.fsm.errorState) choices.push({ step: 'recover', icon: 'debug-restart', description: 'clear the error' });
+  return choices;
+}
+
+/** Why nothing may be launched in this workspace, or undefined when launching is fine. */
+export function launchRefusal(trusted: boolean): string | undefined {
+  return trusted ? undefined : 'This workspace is not trusted (Restricted Mode): Baton validates run configurations but launches nothing. Trust the folder to boot it.';
 }

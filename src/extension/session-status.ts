@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import type { Session } from '../core/control/session';
-import { DEFAULT_FSM } from '../core/fsm/default-fsm';
 import { Coalescer } from './views/coalescer';
 import type { SessionManager } from './session-manager';
 import { changedKeys, contextKeys, statusBarText, statusBarTooltip, type SessionSnapshot } from './session-presentation';
@@ -36,7 +35,8 @@ export class SessionStatus implements vscode.Disposable {
       state: s.describeState(),
       allowed: busy ? ['abort'] : s.allowed(),
       busy,
-      customFsm: s.fsm.definition !== DEFAULT_FSM,
+      // The controller lives in dist/session-core.js: compare what the config says, not object identity across bundles.
+      customFsm: s.config.fsm !== undefined,
       inError: s.state === s.fsm.errorState || s.tree.apps.some((a) => a.state === s.fsm.errorState),
       hasReport: this.manager.lastReport !== undefined,
       run: s.runs.active ? { number: s.runs.active.number, type: s.runs.active.type, startedAt: s.runs.active.startedAt } : undefined,

@@ -4,10 +4,9 @@ import type { Fsm } from '../fsm/fsm';
 import { NodeFsm } from '../fsm/node-machine';
 import type { EventStream, NodeEvent } from './events';
 
-/** Shown for a segment whose included children are not all in one state. */
-export const MIXED = 'mixed';
-/** Shown for a segment none of whose children is included. */
-export const EMPTY = 'excluded';
+import { EMPTY, MIXED } from './aggregate-states';
+
+export { EMPTY, MIXED };
 
 export interface NodeError {
   message: string;

@@ -2,7 +2,7 @@
 // whole mapping (label, description, icon, colour, context value, tooltip) is unit-tested in
 // plain Node; run-control-tree.ts only wraps the result in vscode.TreeItem.
 import type { ControlNode } from '../../core/control/tree';
-import { EMPTY, MIXED } from '../../core/control/tree';
+import { EMPTY, MIXED } from '../../core/control/aggregate-states';
 
 /** What the view needs to know about one node, gathered from the session. */
 export interface NodeView {

@@ -7,14 +7,11 @@ import { demoConfigText } from '../../../src/extension/demo-config';
 import {
   canKey,
   changedKeys,
-  checkRateInput,
-  checkRunNumberInput,
   contextKeys,
   formatDuration,
   progressMessage,
   statusBarText,
   STEP_COMMANDS,
-  stepArguments,
   stepCommandId,
   type SessionSnapshot,
 } from '../../../src/extension/session-presentation';
@@ -73,19 +70,6 @@ describe('extension: session presentation', () => {
     assert.equal(formatDuration(3_723_000), '1:02:03');
     assert.equal(progressMessage({ name: 'conf', done: 37, total: 40 }), 'conf: 37/40 applications');
     assert.equal(progressMessage({ name: 'boot', done: 0, total: 1 }), 'boot: 0/1 application');
-  });
-
-  it('knows which steps prompt for what', () => {
-    assert.deepEqual(stepArguments('start_run', ['conf', 'start', 'enable_triggers']), { runType: true, runNumber: true, triggerRate: false });
-    assert.deepEqual(stepArguments('conf'), { runType: false, runNumber: false, triggerRate: false });
-    assert.deepEqual(stepArguments('change_rate'), { runType: false, runNumber: false, triggerRate: true });
-    assert.equal(checkRunNumberInput('12'), undefined);
-    assert.equal(checkRunNumberInput(''), undefined);
-    assert.ok(checkRunNumberInput('0'));
-    assert.ok(checkRunNumberInput('1.5'));
-    assert.equal(checkRateInput('10.5'), undefined);
-    assert.ok(checkRateInput('-1'));
-    assert.ok(checkRateInput('fast'));
   });
 
   it('writes a demo configuration that validates', () => {
