@@ -6,6 +6,9 @@
  * size: boot time, start_run time, stop_run + shutdown time, and the API requests Baton
  * made per application for the whole cycle (open, boot, start_run, stop_run, shutdown,
  * close), from the simulator's request counter. Prints figures; asserts nothing.
+ * Then the Clusters view's listing: 1,000 nodes and 10,000 Baton pods (whose image cannot
+ * be pulled, so the kubelet starts no process) listed and watched over HTTP and turned
+ * into tree items (`--nodes N --pods M` to change the size).
  * Last line: RESULT kubernetes apps=<largest> boot_ms=<ms> requests_per_app=<n>
  */
 import * as fs from 'node:fs';
@@ -14,6 +17,10 @@ import * as path from 'node:path';
 import { startSimCluster } from '../test/support/kube-sim';
 import { parseRunConfig } from '../src/core/config/load';
 import { openSession } from '../src/core/control/open-session';
+import { loadKubeAccess } from '../src/core/backends/kubernetes/kube-access';
+import { ClusterInventory } from '../src/core/backends/kubernetes/cluster-inventory';
+import { LABEL_APP, LABEL_MANAGED_BY, LABEL_SESSION, MANAGED_BY } from '../src/core/backends/kubernetes/pod-spec';
+import { listClusterTree } from '../src/extension/views/clusters-model';
 
 const REPO = path.resolve(__dirname, '..');
 const DAQ_APP = path.join(REPO, 'dist/daq-app.js');
@@ -103,6 +110,55 @@ async function measure(apps: number, nodes: number): Promise<Figures> {
   }
 }
 
+/** What expanding a context in the Clusters view costs on a big cluster. */
+async function measureClustersView(nodes: number, pods: number): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-bench-k8s-'));
+  const sim = await startSimCluster({ nodes, images: () => false });
+  try {
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    sim.writeKubeconfig(kubeconfig);
+    const access = loadKubeAccess({ kubeconfig, env: {} });
+    const core = access.core();
+    const namespace = 'bench-view';
+    const labels = { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SESSION]: namespace };
+    await core.createNamespace({ body: { metadata: { name: namespace, labels } } });
+    let next = 0;
+    const create = async (): Promise<void> => {
+      for (let i = next++; i < pods; i = next++) {
+        await core.createNamespacedPod({
+          namespace,
+          body: {
+            metadata: { name: `app-${i}`, labels: { ...labels, [LABEL_APP]: `app-${i}` } },
+            // Bound at creation (as a DaemonSet's pods are): the listing is what is measured, not the simulated scheduler.
+            spec: { nodeName: `node-${i % nodes}`, restartPolicy: 'Never', containers: [{ name: 'app', image: 'bench/unpullable:1' }] },
+          },
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, create));
+
+    const times: number[] = [];
+    let items = 0;
+    for (let round = 0; round < 3; round++) {
+      const t0 = performance.now();
+      const inventory = new ClusterInventory({ access });
+      try {
+        await Promise.all([inventory.watchNodes(), inventory.watchPods()]);
+        const tree = listClusterTree(inventory.index);
+        items = tree.nodes.length + tree.pods.length;
+      } finally {
+        inventory.dispose();
+      }
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`clusters view: ${nodes} nodes, ${pods} pods: list + watch over HTTP + ${items} tree items in ${Math.round(times[1])} ms (median of 3; min ${Math.round(times[0])} ms)`);
+  } finally {
+    await sim.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const sizes = (arg('--apps') ?? '10,100,500').split(',').map(Number).filter((n) => n > 0);
   console.log(`kubernetes backend on the simulated cluster: ${os.cpus().length} CPUs, ${Math.round(os.freemem() / 2 ** 20)} MB free`);
@@ -119,8 +175,7 @@ async function main(): Promise<void> {
     console.log(`apps=${apps} nodes=${nodes}: boot ${r.bootMs} ms (CPU of Baton + simulated API server in that time: ${r.bootCpuMs} ms; the rest is the kubelet starting ${apps} processes), start_run ${r.startMs} ms, stop_run+shutdown ${r.stopMs} ms, requests/app ${r.perApp.toFixed(2)} (${kinds})`);
     last = { apps, bootMs: r.bootMs, perApp: r.perApp };
   }
-  // Clusters view: listing 1,000 nodes with 10,000 pods is measured by the Clusters view's
-  // own benchmark (src/core/backends/kubernetes/cluster-inventory.ts); its figure belongs here.
+  await measureClustersView(Number(arg('--nodes') ?? 1000), Number(arg('--pods') ?? 10_000));
   if (last) console.log(`RESULT kubernetes apps=${last.apps} boot_ms=${last.bootMs} requests_per_app=${last.perApp.toFixed(2)}`);
 }
 

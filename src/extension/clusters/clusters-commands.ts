@@ -108,6 +108,10 @@ async function revealPod(d: ClustersCommandDeps, arg: unknown): Promise<ClusterE
     if (!target) throw new UserError(`No pod of ${name} (session ${session.name}) in context "${context}".`);
   }
   if (!target) throw new UserError(`${name} is not shown in the Clusters view.`);
+  d.provider.settle();
+  // Expanding the parent first: a pod revealed inside a collapsed node was, now and then, not selected.
+  const parent = d.provider.getParent(target);
+  if (parent) await d.clustersView.reveal(parent, { select: false, focus: false, expand: true });
   await d.clustersView.reveal(target, { select: true, focus: true, expand: false });
   return target;
 }

@@ -198,6 +198,11 @@ export class ClustersTreeProvider implements vscode.TreeDataProvider<ClusterElem
     if (e.kind === 'context') this.userCollapsed.delete(e.context);
   }
 
+  /** Hands pending refreshes to the view now, so that a reveal right after is not undone by them. */
+  settle(): void {
+    this.coalescer.flush();
+  }
+
   /** The view collapsed an element: a collapsed context watches nothing. */
   collapsed(e: ClusterElement): void {
     if (e.kind !== 'context') return;
