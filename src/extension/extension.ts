@@ -95,8 +95,15 @@ export function activate(context: vscode.ExtensionContext): BatonApi {
     vscode.languages.registerCodeLensProvider(
       { language: 'baton' },
       {
-        provideCodeLenses: (doc) =>
-          vscode.workspace.isTrusted ? [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: '$(rocket) Boot with Baton', command: 'baton.selectConfig', arguments: [doc.uri] })] : [],
+        onDidChangeCodeLenses: mgr.onDidChangeSession as vscode.Event<void>,
+        // Boot is offered only while no session is open; the open session's file leads to its view instead.
+        provideCodeLenses: (doc) => {
+          if (!vscode.workspace.isTrusted) return [];
+          const top = new vscode.Range(0, 0, 0, 0);
+          const open = mgr.session;
+          if (!open) return [new vscode.CodeLens(top, { title: '$(rocket) Boot with Baton', command: 'baton.selectConfig', arguments: [doc.uri] })];
+          return open.config.file === doc.uri.fsPath ? [new vscode.CodeLens(top, { title: `$(list-tree) Baton session "${open.name}" is open`, command: 'baton.runControl.focus' })] : [];
+        },
       },
     ),
   );

@@ -23,6 +23,8 @@ export interface NodeView {
   host?: string;
   port?: number;
   pid?: number;
+  /** On Kubernetes: the pod, its node and kubectl's status words. */
+  pod?: { namespace: string; name: string; node?: string; status?: string };
   alive?: boolean;
   exitReason?: string;
   lastCommand?: string;
@@ -91,6 +93,7 @@ export function presentNode(v: NodeView): ItemPresentation {
   if (inProgress) parts.push(`${v.transition!.name}…${progressSuffix(v.transition!)}`);
   else parts.push(v.kind === 'app' ? v.state : (v.stateText ?? v.state));
   if (v.kind === 'app') {
+    if (v.pod) parts.push([v.pod.status, v.pod.node && `on ${v.pod.node}`].filter(Boolean).join(' '));
     if (v.host !== undefined && v.port) parts.push(`${v.host}:${v.port}`);
     if (v.pid !== undefined && v.alive) parts.push(`pid ${v.pid}`);
     else if (dead) parts.push('process dead');
@@ -140,6 +143,7 @@ function tooltip(v: NodeView, f: { inProgress: boolean; inError: boolean; dead: 
   if (v.kind === 'app') {
     const where = [v.host !== undefined ? `host ${md(v.host)}` : undefined, v.port ? `port ${v.port}` : undefined].filter(Boolean).join(', ');
     if (where) lines.push(where);
+    if (v.pod) lines.push(`pod ${md(v.pod.namespace)}/${md(v.pod.name)}${v.pod.node ? ` on node ${md(v.pod.node)}` : ' (not scheduled)'}${v.pod.status ? `: ${md(v.pod.status)}` : ''}`);
     if (v.pid !== undefined) lines.push(`pid ${v.pid} (${v.alive ? 'alive' : 'not running'})`);
     if (f.dead && v.exitReason) lines.push(`process: ${md(v.exitReason)}`);
     if (v.lastCommand) lines.push(`last command: \`${code(v.lastCommand)}\`${v.lastOkCommand && v.lastOkCommand !== v.lastCommand ? ` (last ok: \`${code(v.lastOkCommand)}\`)` : ''}`);
@@ -183,7 +187,9 @@ export interface SessionLike {
   fsm: { initial: string; errorState: string };
   describeState(node: ControlNode): string;
   tree: { appsUnder(node: ControlNode, onlyIncluded?: boolean): unknown[] };
-  processManager: { info(name: string): { pid?: number; alive: boolean; logFile?: string; reason?: string; host: string; port: number } | undefined };
+  processManager: {
+    info(name: string): { pid?: number; alive: boolean; logFile?: string; reason?: string; host: string; port: number; pod?: { namespace: string; name: string; node?: string; status?: string } } | undefined;
+  };
 }
 
 /** Gathers a NodeView from a live node of the session. */
@@ -209,6 +215,7 @@ export function nodeView(node: ControlNode, session: SessionLike): NodeView {
     host: info?.host ?? node.endpoint.host,
     port: info?.port || node.endpoint.port,
     pid: info?.pid,
+    pod: info?.pod && { namespace: info.pod.namespace, name: info.pod.name, node: info.pod.node, status: info.pod.status },
     alive: info?.alive,
     exitReason: info && !info.alive ? info.reason : undefined,
     lastCommand: node.lastCommand,

@@ -51,6 +51,15 @@ describe('extension: tree presentation', () => {
     assert.match(p.tooltip, /pid 42 \(alive\)/);
   });
 
+  it('shows a Kubernetes application\'s pod status and node, and the pod in the tooltip', () => {
+    const p = presentNode(app({ host: '10.1.2.3', pid: undefined, pod: { namespace: 'coldbox', name: 'ru-apa1', node: 'felix-01', status: 'Running' } }));
+    assert.equal(p.description, 'running · Running on felix-01 · 10.1.2.3:3456');
+    assert.match(p.tooltip, /pod coldbox\/ru\\-apa1 on node felix\\-01: Running/);
+    const pending = presentNode(app({ pid: undefined, pod: { namespace: 'coldbox', name: 'ru-apa1', status: 'Pending' } }));
+    assert.match(pending.description ?? '', /· Pending ·/);
+    assert.match(pending.tooltip, /\(not scheduled\): Pending/);
+  });
+
   it('shows a spinner and progress while a transition is in progress', () => {
     const p = presentNode(app({ state: 'configured', transition: { name: 'start', startedAt: Date.now() } }));
     assert.equal(p.icon, SPINNER);
