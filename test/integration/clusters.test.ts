@@ -7,26 +7,8 @@ import { loadKubeAccess } from '../../src/core/backends/kubernetes/kube-access';
 import type { BatonApi } from '../../src/extension/extension';
 import type { ClusterElement } from '../../src/extension/views/clusters-model';
 import { startSimCluster, type SimCluster } from '../support/kube-sim';
+import { REPO, screenshot, until } from './support/harness';
 
-const REPO = path.resolve(__dirname, '../..');
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Asks the harness for a picture of the page, when there is one (scripts/vscode-host). */
-async function screenshot(name: string): Promise<void> {
-  const dir = process.env.BATON_SCREENSHOT_REQUESTS;
-  if (!dir) return;
-  fs.writeFileSync(path.join(dir, `${name}.request`), '');
-  await until(`the screenshot ${name}`, () => fs.existsSync(path.join(dir, `${name}.done`)));
-}
 
 describe('Clusters view against the simulated cluster (real extension host)', () => {
   let api: BatonApi;

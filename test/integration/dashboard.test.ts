@@ -9,26 +9,9 @@ import { Session } from '../../src/core/control/session';
 import type { BatonApi } from '../../src/extension/extension';
 import { FarmProcessManager } from '../support/farm-process-manager';
 import type { DashboardMessage, SnapshotMessage } from '../../src/extension/dashboard/dashboard-feed';
+import { REPO, screenshot, until } from './support/harness';
 
-const REPO = path.resolve(__dirname, '../..');
 const DEMO_APPS = ['dataflow/dfo', 'dataflow/df-01', 'dataflow/df-02', 'trigger/mlt', 'trigger/hsi', 'readout/ru-apa1', 'readout/ru-apa2'];
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function screenshot(name: string): Promise<void> {
-  const dir = process.env.BATON_SCREENSHOT_REQUESTS;
-  if (!dir) return;
-  fs.writeFileSync(path.join(dir, `${name}.request`), '');
-  await until(`the screenshot ${name}`, () => fs.existsSync(path.join(dir, `${name}.done`)));
-}
 
 /** Every bar the extension posted for the transition called `name` (snapshot and deltas). */
 function postedBars(messages: readonly DashboardMessage[], name: string): Set<string> {

@@ -1,29 +1,9 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BatonApi } from '../../src/extension/extension';
+import { REPO, screenshot, until } from './support/harness';
 
-const REPO = path.resolve(__dirname, '../..');
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Asks the harness for a picture of the page, when there is one (scripts/vscode-host). */
-async function screenshot(name: string): Promise<void> {
-  const dir = process.env.BATON_SCREENSHOT_REQUESTS;
-  if (!dir) return;
-  const done = path.join(dir, `${name}.done`);
-  fs.writeFileSync(path.join(dir, `${name}.request`), '');
-  await until(`the screenshot ${name}`, () => fs.existsSync(done));
-}
 
 describe('Baton in a real VS Code extension host', () => {
   let api: BatonApi;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { RunConfig } from '../config/types';
-import type { ProcessManager } from '../backends/process-manager';
+import type { AppProcessInfo, ProcessManager } from '../backends/process-manager';
 import { LocalProcessManager } from '../backends/local/local-process-manager';
 import { acquireSessionLock, type SessionLock } from '../backends/local/session-lock';
 import { loadKubeAccess } from '../backends/kubernetes/kube-access';
@@ -78,30 +78,7 @@ export async function openLocalSession(config: RunConfig, opts: OpenSessionOptio
     const { reattached, lost } = await restore(session, pm, await readSessionState(sessionDir));
     const recorder = new SessionStateRecorder(session, sessionDir);
     await recorder.flush();
-    const s = session;
-    const manager = pm;
-    let closed = false;
-    return {
-      session: s,
-      sessionDir,
-      reattached,
-      lost,
-      async close(closeOpts = {}) {
-        if (closed) return;
-        closed = true;
-        const anyAlive = manager.list().some((p) => p.alive);
-        await recorder.dispose();
-        await s.close();
-        if (closeOpts.keepRunning && anyAlive) {
-          await manager.detach();
-        } else {
-          await manager.dispose();
-          await LocalProcessManager.cleanup(sessionDir, { graceMs: 0 });
-          await SessionStateRecorder.remove(sessionDir);
-        }
-        await lock.release();
-      },
-    };
+    return sessionHandle({ session, manager: pm, sessionDir, lock, reattached, lost, recorders: [recorder], cleanup: () => LocalProcessManager.cleanup(sessionDir, { graceMs: 0 }) });
   } catch (err) {
     await session?.close().catch(() => undefined);
     await pm?.dispose().catch(() => undefined);
@@ -142,31 +119,7 @@ export async function openKubernetesSession(config: RunConfig, opts: OpenSession
     const { reattached, lost } = await restore(session, pm, fromCluster ?? local);
     const recorder = new SessionStateRecorder(session, sessionDir);
     await recorder.flush();
-    const s = session;
-    const manager = pm;
-    const clusterRecorder = new ClusterStateRecorder(s, manager);
-    let closed = false;
-    return {
-      session: s,
-      sessionDir,
-      reattached,
-      lost,
-      async close(closeOpts = {}) {
-        if (closed) return;
-        closed = true;
-        const anyAlive = manager.list().some((p) => p.alive);
-        await recorder.dispose();
-        await clusterRecorder.dispose();
-        await s.close();
-        if (closeOpts.keepRunning && anyAlive) {
-          await manager.detach();
-        } else {
-          await manager.dispose();
-          await SessionStateRecorder.remove(sessionDir);
-        }
-        await lock.release();
-      },
-    };
+    return sessionHandle({ session, manager: pm, sessionDir, lock, reattached, lost, recorders: [recorder, new ClusterStateRecorder(session, pm)] });
   } catch (err) {
     await session?.close().catch(() => undefined);
     // A session that never opened must not leave what it found: only detach.
@@ -174,6 +127,44 @@ export async function openKubernetesSession(config: RunConfig, opts: OpenSession
     await lock.release().catch(() => undefined);
     throw err;
   }
+}
+
+interface OpenedSession {
+  session: Session;
+  manager: { list(): AppProcessInfo[]; detach(): Promise<void>; dispose(): Promise<void> };
+  sessionDir: string;
+  lock: SessionLock;
+  reattached: boolean;
+  lost: string[];
+  recorders: Array<{ dispose(): Promise<void> }>;
+  /** What the backend leaves behind on this machine that a terminated session must not keep. */
+  cleanup?: () => Promise<unknown>;
+}
+
+/** The handle of an opened session, whatever its backend: closing keeps or ends the applications. */
+function sessionHandle(o: OpenedSession): SessionHandle {
+  let closed = false;
+  return {
+    session: o.session,
+    sessionDir: o.sessionDir,
+    reattached: o.reattached,
+    lost: o.lost,
+    async close(closeOpts = {}) {
+      if (closed) return;
+      closed = true;
+      const anyAlive = o.manager.list().some((p) => p.alive);
+      for (const r of o.recorders) await r.dispose();
+      await o.session.close();
+      if (closeOpts.keepRunning && anyAlive) {
+        await o.manager.detach();
+      } else {
+        await o.manager.dispose();
+        await o.cleanup?.();
+        await SessionStateRecorder.remove(o.sessionDir);
+      }
+      await o.lock.release();
+    },
+  };
 }
 
 /** Writes the FSM state to the namespace after each finished transition (one request each). */
