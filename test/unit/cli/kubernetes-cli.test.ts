@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { CLI, ensureBuilt } from '../../support/demo-system';
 import { startSimCluster, type SimCluster } from '../../support/kube-sim';
 import { loadKubeAccess } from '../../../src/core/backends/kubernetes/kube-access';
+import { kube } from '../../../src/core/backends/kubernetes/client';
 import { DAQ_APP, felixNodes } from '../backends/kubernetes/helpers';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -105,22 +106,30 @@ describe('the README command: examples/kubernetes.baton.yaml against npm run sim
       });
       simProcess!.once('exit', (code) => reject(new Error(`sim:cluster exited with ${code}: ${out}`)));
     });
-    const r = await baton(['run', EXAMPLE, '--json', '--baton-dir', path.join(dir, '.baton')], { KUBECONFIG: kubeconfig }, dir);
+    // Where the scheduler puts the pods, from its events, watched through the API as kubectl would
+    // (the session's namespace, events included, is gone once the run has ended).
+    const access = loadKubeAccess({ kubeconfig });
+    const assigned = new Map<string, string>();
+    const watching = await new (kube().Watch)(access.kc).watch(
+      '/api/v1/events',
+      { fieldSelector: 'involvedObject.namespace=demo-k8s' },
+      (_type: string, e: { message?: string }) => {
+        const m = /^Successfully assigned demo-k8s\/(\S+) to (\S+)$/.exec(e.message ?? '');
+        if (m) assigned.set(m[1], m[2]);
+      },
+      () => undefined,
+    );
+    const r = await baton(['run', EXAMPLE, '--json', '--baton-dir', path.join(dir, '.baton')], { KUBECONFIG: kubeconfig }, dir).finally(() => watching.abort());
     assert.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
     const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; name?: string; phase?: string; report?: { ok: boolean } });
     const finished = lines.filter((l) => l.type === 'transition' && l.phase === 'finished').map((l) => `${l.name}:${l.report?.ok}`);
     assert.deepEqual(finished.filter((f) => /^(boot|start|stop|terminate):/.test(f)), ['boot:true', 'start:true', 'stop:true', 'terminate:true']);
-    // Where the scheduler put the pods, from its events, read through the API as kubectl would.
-    const core = loadKubeAccess({ kubeconfig }).core();
-    const events = await core.listNamespacedEvent({ namespace: 'demo-k8s' });
-    const assigned = new Map<string, string>();
-    for (const e of events.items) {
-      const m = /^Successfully assigned demo-k8s\/(\S+) to (\S+)$/.exec(e.message ?? '');
-      if (m) assigned.set(m[1], m[2]);
-    }
     assert.equal(assigned.size, 7, JSON.stringify([...assigned]));
     assert.deepEqual([assigned.get('ru-apa1'), assigned.get('ru-apa2')].sort(), ['node-0', 'node-1']);
-    assert.deepEqual((await core.listNamespacedPod({ namespace: 'demo-k8s' })).items, []);
-    assert.deepEqual((await core.listNamespacedService({ namespace: 'demo-k8s' })).items, []);
+    // Nothing is left: no pod, no service, not even the namespace.
+    const core = access.core();
+    assert.deepEqual((await core.listPodForAllNamespaces({ labelSelector: 'app.kubernetes.io/managed-by=baton' })).items, []);
+    assert.deepEqual((await core.listServiceForAllNamespaces({ labelSelector: 'app.kubernetes.io/managed-by=baton' })).items, []);
+    assert.ok(!(await core.listNamespace()).items.some((n) => n.metadata?.name === 'demo-k8s'), 'the session namespace is gone');
   });
 });

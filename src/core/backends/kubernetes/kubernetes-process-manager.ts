@@ -46,6 +46,8 @@ export interface KubernetesProcessManagerOptions {
 /** Waiting reasons after which a pod will not start without someone changing something. */
 const HOPELESS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'CrashLoopBackOff']);
 const PING_INTERVAL_MS = 30;
+/** How long a terminated session's namespace may take to disappear (finalizers run on the cluster). */
+const NAMESPACE_GONE_MS = 60_000;
 /** Log streams retried (backing off from 0.5 s to 16 s) before following a log is given up. */
 const LOG_RETRIES = 6;
 const PING_TIMEOUT_MS = 1000;
@@ -169,8 +171,13 @@ export class KubernetesProcessManager implements ProcessManager {
       if (err instanceof KubernetesError) throw err;
       if (kubeErrorStatus(err) !== 404) throw new KubernetesError(describeKubeError(err, `read namespace ${this.namespace}`, this.access));
     }
+    if (ns) this.checkOwnership(ns);
+    if (ns && (ns.status?.phase === 'Terminating' || ns.metadata?.deletionTimestamp)) {
+      // The previous session of this name was terminated a moment ago: start fresh once it is gone.
+      await this.waitNamespaceGone();
+      ns = undefined;
+    }
     if (ns) {
-      this.checkOwnership(ns);
       this.foundAnnotations = { ...(ns.metadata?.annotations ?? {}) };
       this.namespaceReady = Promise.resolve();
       await this.startWatch();
@@ -186,8 +193,32 @@ export class KubernetesProcessManager implements ProcessManager {
     if (labels[LABEL_SESSION] !== this.session) {
       throw new KubernetesError(`namespace "${this.namespace}" belongs to Baton session "${labels[LABEL_SESSION] ?? '(none)'}", not "${this.session}"; choose another spec.kubernetes.namespace`);
     }
-    if (ns.status?.phase === 'Terminating' || ns.metadata?.deletionTimestamp) {
-      throw new KubernetesError(`namespace "${this.namespace}" is being deleted; wait until it is gone and try again`);
+  }
+
+  private async deleteNamespace(): Promise<void> {
+    const core = this.access.core();
+    try {
+      await this.retrying(`delete namespace ${this.namespace}`, () => core.deleteNamespace({ name: this.namespace }));
+    } catch (err) {
+      if (kubeErrorStatus((err as { cause?: unknown }).cause) !== 404) throw err;
+    }
+    await this.waitNamespaceGone();
+  }
+
+  /** Reads the namespace until it is gone: a rare wait, right after a terminate, bounded. */
+  private async waitNamespaceGone(): Promise<void> {
+    const core = this.access.core();
+    const deadline = Date.now() + NAMESPACE_GONE_MS;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await withTimeout(core.readNamespace({ name: this.namespace }), `read namespace ${this.namespace}`, this.access, this.requestTimeoutMs);
+      } catch (err) {
+        if (kubeErrorStatus(err) === 404) return;
+        if (err instanceof KubernetesError) throw err;
+        throw new KubernetesError(describeKubeError(err, `read namespace ${this.namespace}`, this.access));
+      }
+      if (Date.now() > deadline) throw new KubernetesError(`namespace "${this.namespace}" is still being deleted after ${NAMESPACE_GONE_MS / 1000} s; try again when it is gone`);
+      await sleep(delay);
     }
   }
 
@@ -597,6 +628,9 @@ export class KubernetesProcessManager implements ProcessManager {
         await this.retrying('delete the session pods', () => core.deleteCollectionNamespacedPod({ namespace: this.namespace, labelSelector, gracePeriodSeconds: 0 }));
         await this.deleteServices(labelSelector).catch((err: unknown) => this.warn((err as Error).message));
         await Promise.all(live.map((e) => this.waitGone(e, 30_000).catch((err: unknown) => this.log((err as Error).message))));
+        // A terminated session leaves nothing in the cluster, not even its (now empty) namespace;
+        // where that is not allowed (RBAC), the empty namespace stays and closing still succeeds.
+        await this.deleteNamespace().catch((err: unknown) => this.warn(`${(err as Error).message}; the empty namespace is left`));
       }
     } finally {
       this.shutdownWatchers();

@@ -54,6 +54,17 @@ describe('kubernetes backend: a whole session on the simulated cluster', functio
     assert.equal(requests['watch pods'], 1, 'one watch for the whole session');
     assert.equal(requests['create pods'], 3);
     assert.ok(!('get pods' in requests), `no polling of single pods: ${JSON.stringify(requests)}`);
+
+    // Closing a terminated session leaves nothing in the cluster, not even its namespace...
+    await h.close();
+    assert.equal(sim.store.get('namespaces', undefined, 'coldbox'), undefined, 'namespace deleted');
+    // ...and the same session boots again at once.
+    const again = await fx.open(config);
+    assert.ok(ok(await again.session.execute('boot')), 'boot again');
+    assert.equal(sim.store.get('namespaces', undefined, 'coldbox').metadata.labels['baton.dev/session'], 'coldbox');
+    assert.ok(ok(await again.session.execute('terminate')));
+    await again.close();
+    assert.equal(sim.store.get('namespaces', undefined, 'coldbox'), undefined);
   });
 
   it('a second controller (another machine: no local record) reattaches from the cluster alone', async () => {
