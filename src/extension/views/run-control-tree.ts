@@ -37,6 +37,9 @@ export class RunControlTreeProvider implements vscode.TreeDataProvider<ControlNo
   }
 
   getTreeItem(node: ControlNode): vscode.TreeItem {
+    // VS Code may still ask for a node of a session closed a moment ago, before the refresh
+    // that empties the view reaches it: answer plainly rather than throw.
+    if (!this.session) return new vscode.TreeItem(node.name);
     return toTreeItem(this.present(node));
   }
 
