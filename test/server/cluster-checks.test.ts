@@ -3,6 +3,7 @@ import { validateRunConfig, type BatonDiagnostic } from '../../src/core/config/v
 import { CLUSTER_DIAGNOSTIC_CODES, maxMatching, matchesExpression, parseQuantity, tolerates } from '../../src/core/config/services/cluster-checks';
 import type { ClusterNodeFacts, ClusterSnapshot } from '../../src/core/config/services/cluster-info';
 import { labelValues } from '../../src/core/config/services/cluster-info';
+import { ConfigDocument, quickFixes } from '../../src/core/config/services';
 
 function node(name: string, labels: Record<string, string> = {}, more: Partial<ClusterNodeFacts> = {}): ClusterNodeFacts {
   return { name, labels: { 'kubernetes.io/hostname': name, ...labels }, allocatable: { cpu: '8', memory: '32Gi' }, taints: [], ready: true, unschedulable: false, ...more };
@@ -110,6 +111,12 @@ describe('cluster-aware checks (plain node objects)', () => {
     assert.deepEqual(at(text, d), { line: 12, text: '"yes"' });
     assert.match(d.message, /no node of cluster "np04" has the label felix\.cern\/card=yes.*values of felix\.cern\/card there: true/);
     assert.equal(d.field, 'spec.apps[0].placement.nodeSelector.felix.cern/card');
+    // The quick fix offers the value the cluster has, keeping the quotes.
+    const fixes = quickFixes(ConfigDocument.parse(text), [d]);
+    assert.deepEqual(fixes.map((f) => [f.title, f.edits.map((e) => e.newText), f.preferred]), [['Change to "true" (nodes of the cluster have it)', ['"true"'], true]]);
+    const unquoted = text.replace('"yes"', 'yes');
+    const [u] = check(unquoted);
+    assert.deepEqual(quickFixes(ConfigDocument.parse(unquoted), [u]).map((f) => f.edits[0].newText), ['"true"'], 'an unquoted value becomes a quoted string');
   });
 
   it('node-selector-no-match at nodeSelector when each label exists but not together', () => {

@@ -34,8 +34,7 @@ export function quickFixes<D extends FixableDiagnostic>(doc: ConfigDocument, dia
   const out: QuickFix<D>[] = [];
   for (const d of diagnostics) {
     try {
-      const fix = fixFor(doc, d);
-      if (fix) out.push({ ...fix, diagnostic: d });
+      for (const fix of [fixFor(doc, d) ?? []].flat()) out.push({ ...fix, diagnostic: d });
     } catch {
       // A stale diagnostic (from an older version of the text) simply offers nothing.
     }
@@ -43,7 +42,9 @@ export function quickFixes<D extends FixableDiagnostic>(doc: ConfigDocument, dia
   return out;
 }
 
-function fixFor(doc: ConfigDocument, d: FixableDiagnostic): Omit<QuickFix, 'diagnostic'> | undefined {
+type Fix = Omit<QuickFix, 'diagnostic'>;
+
+function fixFor(doc: ConfigDocument, d: FixableDiagnostic): Fix | Fix[] | undefined {
   const data = isObj(d.data) ? d.data : {};
   const start = doc.offsetAt(d.range.start);
   const end = doc.offsetAt(d.range.end);
@@ -66,6 +67,16 @@ function fixFor(doc: ConfigDocument, d: FixableDiagnostic): Omit<QuickFix, 'diag
     const name = unquote(doc.text.slice(start, end));
     const free = freeName(ConfigIndex.of(doc).entries.map((e) => e.name), name);
     return { title: `Rename to "${free}"`, edits: [replaceWord(doc, start, end, free)], preferred: true };
+  }
+  if (code === 'node-selector-no-match' && Array.isArray(data.seen)) {
+    // One fix per value the cluster's nodes have (a handful at most), quoted: node labels are strings.
+    const values = data.seen.filter((v): v is string => typeof v === 'string').slice(0, 5);
+    const quoted = /^["']/.test(doc.text.slice(start, end));
+    return values.map((v) => ({
+      title: `Change to "${v}" (nodes of the cluster have it)`,
+      edits: [quoted ? replaceWord(doc, start, end, v) : { range: doc.range(start, end), newText: JSON.stringify(v) }],
+      preferred: values.length === 1,
+    }));
   }
   if (code === 'order-missing-children' && Array.isArray(data.missing)) return addToOrder(doc, start, data.missing.map(String));
   if (code === 'port-collision') {
