@@ -12,12 +12,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseRunConfig } from '../../src/core/config/load';
-import type { SessionHandle } from '../../src/core/control/open-session';
-import { Session } from '../../src/core/control/session';
 import type { ControlNode } from '../../src/core/control/tree';
 import type { BatonApi } from '../../src/extension/extension';
-import { FarmProcessManager } from '../../test/support/farm-process-manager';
+import { FarmProcessManager, openFarmSession } from '../../test/support/farm-process-manager';
 
 const APPS = Number(process.env.BATON_BENCH_APPS ?? 1000);
 const SEGMENTS = 10;
@@ -69,17 +66,8 @@ export async function run(): Promise<void> {
   try {
     // The farm's 1,000 servers start before the clock: this measures run control and the view, not Node start-up.
     await pm.launch();
-    const session = await Session.open(parseRunConfig(farmConfig(APPS), path.join(dir, 'bench.baton.yaml')), { batonDir: dir, processManager: pm });
-    const handle: SessionHandle = {
-      session,
-      sessionDir: dir,
-      reattached: false,
-      lost: [],
-      async close() {
-        await session.close();
-        await pm.dispose();
-      },
-    };
+    const handle = await openFarmSession(farmConfig(APPS), dir, pm);
+    const { session } = handle;
     api.adopt(handle);
     await vscode.commands.executeCommand('workbench.view.extension.baton');
 

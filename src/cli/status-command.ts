@@ -2,11 +2,11 @@ import { loadRunConfig } from '../core/config/load';
 import { LocalProcessManager } from '../core/backends/local/local-process-manager';
 import { sessionDirFor } from '../core/control/open-session';
 import { readSessionState } from '../core/control/session-state';
-import { ControlTree } from '../core/control/tree';
+import { ControlTree, type AppNode } from '../core/control/tree';
 import { EventStream } from '../core/control/events';
 import { DEFAULT_FSM } from '../core/fsm/default-fsm';
 import { Fsm } from '../core/fsm/fsm';
-import { readLockOwner, isOwnerAlive } from '../core/util/lock-file';
+import { readLockOwner, isOwnerAlive, type LockOwner } from '../core/util/lock-file';
 import { isSameProcess } from '../core/util/process-info';
 import { tcpPing } from '../core/protocol/ping';
 import * as path from 'node:path';
@@ -52,7 +52,21 @@ export async function readStatus(configFile: string, batonDir = '.baton', kubern
   const dir = sessionDirFor(path.resolve(batonDir), config.name);
   const [state, record, owner] = await Promise.all([readSessionState(dir), LocalProcessManager.readRecord(dir), readLockOwner(path.join(dir, 'session.lock'))]);
   const procs = new Map((record?.apps ?? []).map((p) => [p.name, p]));
-  // The same tree and aggregation as a live session, fed from the records instead.
+  const rows = await recordedRows(config, state, async (node, row, fsm) => {
+    const proc = procs.get(node.name);
+    const alive = proc ? isSameProcess(proc.pid, proc.processStart) : false;
+    Object.assign(row, { pid: proc?.pid, port: proc?.port ?? (node.config.port || undefined), alive });
+    if (alive && proc) row.answering = await tcpPing(proc.host, proc.port, 500);
+    if (!alive && row.state !== fsm.initial && row.state !== fsm.errorState) row.error = 'process not running';
+  });
+  return statusOf(config, state, owner, rows);
+}
+
+/**
+ * The rows of the same tree and aggregation as a live session, fed from the records
+ * instead; `completeApp` adds what the backend knows of each application.
+ */
+async function recordedRows(config: RunConfig, state: SessionStateRecord | undefined, completeApp: (node: AppNode, row: StatusRow, fsm: Fsm) => Promise<void>): Promise<StatusRow[]> {
   const fsm = Fsm.compile(config.fsm ?? DEFAULT_FSM);
   const tree = new ControlTree(config.root, fsm, new EventStream());
   for (const node of tree.walk()) {
@@ -61,25 +75,19 @@ export async function readStatus(configFile: string, batonDir = '.baton', kubern
     if (!rec.included) node.setIncluded(false);
     if (node.kind === 'app' && fsm.isState(rec.state)) node.force(rec.state, rec.error);
   }
-  const depthOf = (p: string) => p.split('/').length;
-  const rows = await Promise.all(
+  return Promise.all(
     [...tree.walk()].filter((n) => n.kind !== 'root').map(async (node): Promise<StatusRow> => {
-      if (node.kind !== 'app') return { path: node.path, kind: 'segment', depth: depthOf(node.path), state: node.state, included: node.includedHere };
-      const proc = procs.get(node.name);
-      const alive = proc ? isSameProcess(proc.pid, proc.processStart) : false;
-      const row: StatusRow = { path: node.path, kind: 'app', depth: depthOf(node.path), state: node.state, included: node.includedHere, error: node.error?.message, pid: proc?.pid, port: proc?.port ?? (node.config.port || undefined), alive };
-      if (alive && proc) row.answering = await tcpPing(proc.host, proc.port, 500);
-      if (!alive && row.state !== fsm.initial && row.state !== fsm.errorState) row.error = 'process not running';
+      const depth = node.path.split('/').length;
+      if (node.kind !== 'app') return { path: node.path, kind: 'segment', depth, state: node.state, included: node.includedHere };
+      const row: StatusRow = { path: node.path, kind: 'app', depth, state: node.state, included: node.includedHere, error: node.error?.message, alive: false };
+      await completeApp(node, row, fsm);
       return row;
     }),
   );
-  return {
-    session: config.name,
-    live: rows.some((r) => r.alive),
-    controller: owner ? { pid: owner.pid, alive: isOwnerAlive(owner) } : undefined,
-    run: state?.run,
-    rows,
-  };
+}
+
+function statusOf(config: RunConfig, state: SessionStateRecord | undefined, owner: LockOwner | undefined, rows: StatusRow[]): SessionStatus {
+  return { session: config.name, live: rows.some((r) => r.alive), controller: owner ? { pid: owner.pid, alive: isOwnerAlive(owner) } : undefined, run: state?.run, rows };
 }
 
 /**
@@ -103,31 +111,18 @@ async function readClusterStatus(config: RunConfig, batonDir: string, k: { kubec
   const state: SessionStateRecord | undefined = decodeClusterState(annotations[ANNOTATION_STATE], config) ?? (await readSessionState(dir));
   const owner = await readLockOwner(path.join(dir, 'session.lock'));
   const byApp = new Map(pods.map((p) => [p.metadata?.labels?.[LABEL_APP] ?? p.metadata?.name ?? '', p]));
-  const fsm = Fsm.compile(config.fsm ?? DEFAULT_FSM);
-  const tree = new ControlTree(config.root, fsm, new EventStream());
-  for (const node of tree.walk()) {
-    const rec = state?.nodes[node.path];
-    if (!rec || node.kind === 'root') continue;
-    if (!rec.included) node.setIncluded(false);
-    if (node.kind === 'app' && fsm.isState(rec.state)) node.force(rec.state, rec.error);
-  }
-  const depthOf = (p: string) => p.split('/').length;
-  const rows = await Promise.all(
-    [...tree.walk()].filter((n) => n.kind !== 'root').map(async (node): Promise<StatusRow> => {
-      if (node.kind !== 'app') return { path: node.path, kind: 'segment', depth: depthOf(node.path), state: node.state, included: node.includedHere };
-      const pod = byApp.get(node.name);
-      const alive = !!pod && !podIsFinished(pod) && !pod.metadata?.deletionTimestamp;
-      const port = Number(pod?.metadata?.annotations?.[ANNOTATION_PORT]) || node.config.port || undefined;
-      const address = pod?.status?.podIP || undefined;
-      const row: StatusRow = { path: node.path, kind: 'app', depth: depthOf(node.path), state: node.state, included: node.includedHere, error: node.error?.message, port, alive };
-      if (pod) row.pod = { status: podStatusText(pod), node: pod.spec?.nodeName, address };
-      if (alive && address && port) row.answering = await tcpPing(address, port, 500);
-      if (pod && !alive && !row.error) row.error = podProblem(pod);
-      if (!pod && row.state !== fsm.initial && row.state !== fsm.errorState) row.error = 'no pod on the cluster';
-      return row;
-    }),
-  );
-  return { session: config.name, live: rows.some((r) => r.alive), controller: owner ? { pid: owner.pid, alive: isOwnerAlive(owner) } : undefined, run: state?.run, rows };
+  const rows = await recordedRows(config, state, async (node, row, fsm) => {
+    const pod = byApp.get(node.name);
+    const alive = !!pod && !podIsFinished(pod) && !pod.metadata?.deletionTimestamp;
+    const port = Number(pod?.metadata?.annotations?.[ANNOTATION_PORT]) || node.config.port || undefined;
+    const address = pod?.status?.podIP || undefined;
+    Object.assign(row, { port, alive });
+    if (pod) row.pod = { status: podStatusText(pod), node: pod.spec?.nodeName, address };
+    if (alive && address && port) row.answering = await tcpPing(address, port, 500);
+    if (pod && !alive && !row.error) row.error = podProblem(pod);
+    if (!pod && row.state !== fsm.initial && row.state !== fsm.errorState) row.error = 'no pod on the cluster';
+  });
+  return statusOf(config, state, owner, rows);
 }
 
 export function formatStatus(s: SessionStatus): string {

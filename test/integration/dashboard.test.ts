@@ -3,11 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseRunConfig } from '../../src/core/config/load';
-import type { SessionHandle } from '../../src/core/control/open-session';
-import { Session } from '../../src/core/control/session';
 import type { BatonApi } from '../../src/extension/extension';
-import { FarmProcessManager } from '../support/farm-process-manager';
+import { FarmProcessManager, openFarmSession } from '../support/farm-process-manager';
 import type { DashboardMessage, SnapshotMessage } from '../../src/extension/dashboard/dashboard-feed';
 import { REPO, screenshot, until } from './support/harness';
 
@@ -241,18 +238,7 @@ describe('Baton dashboard and application logs in a real VS Code', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-dashboard-farm-'));
     const pm = new FarmProcessManager({ daqApp: path.join(REPO, 'dist/daq-app.js'), name: 'farm', count: APPS });
     try {
-      const session = await Session.open(parseRunConfig(yaml, path.join(dir, 'farm.baton.yaml')), { batonDir: dir, processManager: pm });
-      const handle: SessionHandle = {
-        session,
-        sessionDir: dir,
-        reattached: false,
-        lost: [],
-        async close() {
-          await session.close();
-          await pm.dispose();
-        },
-      };
-      api.adopt(handle);
+      api.adopt(await openFarmSession(yaml, dir, pm));
       await api.dashboard.open();
       assert.equal((await api.run('boot')).ok, true);
       const posted = api.dashboard.posted().length;

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { AppLaunchSpec, AppProcessInfo, ProcessManager, StartOptions } from '../../src/core/backends/process-manager';
+import { parseRunConfig } from '../../src/core/config/load';
+import type { SessionHandle } from '../../src/core/control/open-session';
+import { Session } from '../../src/core/control/session';
 
 /**
  * A ProcessManager whose applications all live in one reference-app process started in
@@ -101,4 +105,22 @@ export class FarmProcessManager implements ProcessManager {
     if ([...this.infos.values()].every((i) => !i.alive)) await this.dispose();
     return { ...info };
   }
+}
+
+/**
+ * A session over a farm, shaped like `openSession`'s handle so a front end can adopt it;
+ * closing it also stops the farm. The configuration is `configText`, as if read from `dir`.
+ */
+export async function openFarmSession(configText: string, dir: string, pm: FarmProcessManager): Promise<SessionHandle> {
+  const session = await Session.open(parseRunConfig(configText, path.join(dir, 'farm.baton.yaml')), { batonDir: dir, processManager: pm });
+  return {
+    session,
+    sessionDir: dir,
+    reattached: false,
+    lost: [],
+    async close() {
+      await session.close();
+      await pm.dispose();
+    },
+  };
 }

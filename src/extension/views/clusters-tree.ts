@@ -10,6 +10,7 @@ import { Coalescer } from './coalescer';
 import * as model from './clusters-model';
 import type { AppFsmState, ClusterElement } from './clusters-model';
 import { nodeView, presentNode as presentControlNode, type ItemPresentation } from './tree-presentation';
+import { toTreeItem } from './tree-item';
 
 export type ClustersCore = typeof import('../session-core');
 /** @kubernetes/client-node lives in dist/session-core.js, parsed with the first context listed. */
@@ -459,18 +460,4 @@ export class ClustersTreeProvider implements vscode.TreeDataProvider<ClusterElem
     this.elements.set(fresh.id, fresh);
     return fresh;
   }
-}
-
-export function toTreeItem(p: ItemPresentation): vscode.TreeItem {
-  const collapsible =
-    p.collapsible === 'none' ? vscode.TreeItemCollapsibleState.None : p.collapsible === 'expanded' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
-  const item = new vscode.TreeItem(p.label, collapsible);
-  item.id = p.id;
-  item.description = p.description;
-  item.iconPath = new vscode.ThemeIcon(p.icon, p.color ? new vscode.ThemeColor(p.color) : undefined);
-  item.contextValue = p.contextValue;
-  const tooltip = new vscode.MarkdownString(p.tooltip, true);
-  tooltip.isTrusted = false;
-  item.tooltip = tooltip;
-  return item;
 }

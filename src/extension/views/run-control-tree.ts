@@ -4,6 +4,7 @@ import type { Session } from '../../core/control/session';
 import type { ControlNode } from '../../core/control/tree';
 import { Coalescer } from './coalescer';
 import { nodeView, presentNode, type ItemPresentation } from './tree-presentation';
+import { toTreeItem } from './tree-item';
 
 /**
  * The Run Control view: the control tree of the current session. Elements are the core's
@@ -84,18 +85,4 @@ export class RunControlTreeProvider implements vscode.TreeDataProvider<ControlNo
         break;
     }
   }
-}
-
-function toTreeItem(p: ItemPresentation): vscode.TreeItem {
-  const collapsible =
-    p.collapsible === 'none' ? vscode.TreeItemCollapsibleState.None : p.collapsible === 'expanded' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
-  const item = new vscode.TreeItem(p.label, collapsible);
-  item.id = p.id;
-  item.description = p.description;
-  item.iconPath = new vscode.ThemeIcon(p.icon, p.color ? new vscode.ThemeColor(p.color) : undefined);
-  item.contextValue = p.contextValue;
-  const tooltip = new vscode.MarkdownString(p.tooltip, true);
-  tooltip.isTrusted = false;
-  item.tooltip = tooltip;
-  return item;
 }
